@@ -1,0 +1,51 @@
+#pragma once
+/// Which optional dependencies this build uses. CMake defines each TWAT_CACHE_WITH_* to 0 or 1;
+/// a build without CMake detects them with __has_include. Every default is #ifndef-overridable.
+
+#include <twat_cache/version.hpp>
+
+#ifndef TWAT_CACHE_WITH_BOOST
+#if __has_include(<boost/unordered/unordered_flat_set.hpp>)
+#define TWAT_CACHE_WITH_BOOST 1
+#else
+#define TWAT_CACHE_WITH_BOOST 0
+#endif
+#endif
+
+#ifndef TWAT_CACHE_WITH_XXHASH
+#if __has_include(<xxhash.h>)
+#define TWAT_CACHE_WITH_XXHASH 1
+#else
+#define TWAT_CACHE_WITH_XXHASH 0
+#endif
+#endif
+
+// Boost >= 1.81 is what has unordered_flat_set; an older Boost counts as absent.
+#if TWAT_CACHE_WITH_BOOST
+#include <boost/version.hpp>
+#if BOOST_VERSION < 108100
+#undef TWAT_CACHE_WITH_BOOST
+#define TWAT_CACHE_WITH_BOOST 0
+#endif
+#endif
+
+/// Number of per-thread reader slots a thread-safe memory engine keeps. Threads beyond this many
+/// live at once still work, through the exclusive lock (slower, never wrong).
+#ifndef TWAT_CACHE_MAX_READER_SLOTS
+#define TWAT_CACHE_MAX_READER_SLOTS 64
+#endif
+
+/// Access records a thread buffers before they are applied to the eviction policy.
+#ifndef TWAT_CACHE_ACCESS_BUFFER_SIZE
+#define TWAT_CACHE_ACCESS_BUFFER_SIZE 24
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TWAT_CACHE_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TWAT_CACHE_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define TWAT_CACHE_NOINLINE __attribute__((noinline))
+#else
+#define TWAT_CACHE_LIKELY(x) (x)
+#define TWAT_CACHE_UNLIKELY(x) (x)
+#define TWAT_CACHE_NOINLINE
+#endif

@@ -1,0 +1,94 @@
+#pragma once
+// Byte hashing: XXH3 when xxHash is available, else a small multiply-mix hash of our own.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <twat_cache/config.hpp>
+
+#if TWAT_CACHE_WITH_XXHASH
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#define TWAT_CACHE_DEFINED_XXH_INLINE_ALL_
+#endif
+#include <xxhash.h>
+#ifdef TWAT_CACHE_DEFINED_XXH_INLINE_ALL_
+#undef XXH_INLINE_ALL
+#undef TWAT_CACHE_DEFINED_XXH_INLINE_ALL_
+#endif
+#endif
+
+TWAT_CACHE_BEGIN_NAMESPACE
+namespace detail {
+
+__extension__ using uint128_t = unsigned __int128;
+
+/// 64x64->128 multiply folded to 64 bits: the mixing step of wyhash-style hashes.
+[[nodiscard]] constexpr std::uint64_t mul_fold(std::uint64_t a, std::uint64_t b) noexcept {
+  const uint128_t r = static_cast<uint128_t>(a) * b;
+  return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
+}
+
+inline constexpr std::uint64_t mix_k0 = 0x9E3779B97F4A7C15ULL;
+inline constexpr std::uint64_t mix_k1 = 0xD6E8FEB86659FD93ULL;
+
+/// Scrambles a 64-bit value so every input bit affects every output bit.
+[[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
+  return mul_fold(x ^ mix_k0, mix_k1);
+}
+
+/// Folds one more 64-bit hash into a running one; the order of elements matters.
+[[nodiscard]] constexpr std::uint64_t combine(std::uint64_t seed, std::uint64_t h) noexcept {
+  return mul_fold(seed ^ mix_k1, h ^ mix_k0);
+}
+
+#if !TWAT_CACHE_WITH_XXHASH
+inline std::uint64_t read_u64(const unsigned char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline std::uint64_t read_tail(const unsigned char* p, std::size_t n) noexcept {
+  std::uint64_t v = 0;
+  std::memcpy(&v, p, n);
+  return v;
+}
+#endif
+
+/// Hash of `n` bytes at `data`.
+[[nodiscard]] inline std::uint64_t hash_bytes(const void* data, std::size_t n,
+                                              std::uint64_t seed = 0) noexcept {
+#if TWAT_CACHE_WITH_XXHASH
+  return XXH3_64bits_withSeed(data, n, seed);
+#else
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::uint64_t h = seed ^ mul_fold(n ^ mix_k0, mix_k1);
+  while (n >= 16) {
+    h = mul_fold(read_u64(p) ^ mix_k1, read_u64(p + 8) ^ h);
+    p += 16;
+    n -= 16;
+  }
+  const std::uint64_t a = n > 8 ? read_u64(p) : read_tail(p, n);
+  const std::uint64_t b = n > 8 ? read_tail(p + 8, n - 8) : 0;
+  return mul_fold(mul_fold(a ^ mix_k0, b ^ h ^ mix_k1), h ^ n);
+#endif
+}
+
+/// A 128-bit hash (persistent keys: collisions there would be checked anyway, but stay rare).
+struct hash128 {
+  std::uint64_t low = 0;
+  std::uint64_t high = 0;
+  friend bool operator==(const hash128&, const hash128&) = default;
+};
+
+[[nodiscard]] inline hash128 hash_bytes128(const void* data, std::size_t n) noexcept {
+#if TWAT_CACHE_WITH_XXHASH
+  const XXH128_hash_t h = XXH3_128bits(data, n);
+  return {h.low64, h.high64};
+#else
+  return {hash_bytes(data, n, 0), hash_bytes(data, n, mix_k1)};
+#endif
+}
+
+}  // namespace detail
+TWAT_CACHE_END_NAMESPACE

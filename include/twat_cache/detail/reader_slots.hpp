@@ -1,0 +1,183 @@
+#pragma once
+// A reader-writer lock whose readers never write a shared cache line: each thread owns a slot
+// (a cache line of its own) per lock, and a reader announces itself in its slot only. A hit thus
+// costs one store-load fence on a line no other core wants, and two threads hitting the cache
+// scale instead of fighting over a mutex. Writers (misses, evictions) take a mutex and wait for
+// every announced reader to leave: they are rare next to hits in a cache worth having.
+//
+// The slot also carries what a reader must record without a shared write: hit and miss counters
+// and a buffer of accessed entries, applied to the eviction policy under the exclusive lock.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <thread>
+#include <vector>
+#include <twat_cache/config.hpp>
+
+TWAT_CACHE_BEGIN_NAMESPACE
+namespace detail {
+
+/// Small integer ids for threads, reused after a thread exits, so per-lock slot arrays stay small.
+class thread_ids {
+ public:
+  static constexpr std::uint32_t none = 0xFFFFFFFEu;  // a thread past exit: use the slow path
+
+  static std::uint32_t current() noexcept {
+    const std::uint32_t id_plus_one = tls_id_plus_one;
+    if (TWAT_CACHE_LIKELY(id_plus_one != 0)) return id_plus_one - 1;
+    return assign();
+  }
+
+ private:
+  struct registry {
+    std::mutex mutex;
+    std::vector<std::uint32_t> free;
+    std::uint32_t next = 0;
+  };
+  static registry& global() {
+    static auto* r = new registry;  // leaked on purpose: threads may exit after static destructors
+    return *r;
+  }
+  struct releaser {
+    std::uint32_t id;
+    ~releaser() {
+      tls_id_plus_one = none + 1;
+      auto& r = global();
+      std::lock_guard lock(r.mutex);
+      r.free.push_back(id);
+    }
+  };
+  TWAT_CACHE_NOINLINE static std::uint32_t assign() {
+    std::uint32_t id;
+    {
+      auto& r = global();
+      std::lock_guard lock(r.mutex);
+      if (!r.free.empty()) {
+        // Smallest free id first keeps live ids dense below the slot count.
+        auto smallest = r.free.begin();
+        for (auto it = r.free.begin(); it != r.free.end(); ++it) {
+          if (*it < *smallest) smallest = it;
+        }
+        id = *smallest;
+        r.free.erase(smallest);
+      } else {
+        id = r.next++;
+      }
+    }
+    static thread_local releaser release_at_exit{id};
+    tls_id_plus_one = release_at_exit.id + 1;
+    return release_at_exit.id;
+  }
+
+  // Trivially initialised, so reading it needs no guard: the hot path is one TLS load.
+  static inline thread_local std::uint32_t tls_id_plus_one = 0;
+};
+
+inline constexpr std::size_t cache_line = 64;
+
+/// One thread's corner of a lock: written by that thread, read by writers and stats().
+struct alignas(cache_line) reader_slot {
+  std::atomic<std::uint32_t> active{0};
+  std::uint32_t buffered = 0;  // access records waiting in `buffer`
+  // Single writer (the owning thread, or a holder of the exclusive lock): updated with a load and
+  // a store, never a locked read-modify-write.
+  std::atomic<std::uint64_t> hits{0};
+  std::atomic<std::uint64_t> misses{0};
+  std::uint32_t buffer[TWAT_CACHE_ACCESS_BUFFER_SIZE];
+
+  static void bump(std::atomic<std::uint64_t>& counter) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  /// Records an access. The owner drains a full buffer before its next lookup, so a record is
+  /// never dropped in practice; the bound only guards the array.
+  void record(std::uint32_t handle) noexcept {
+    if (buffered < TWAT_CACHE_ACCESS_BUFFER_SIZE) buffer[buffered++] = handle;
+  }
+};
+
+class reader_slots_lock {
+ public:
+  static constexpr std::uint32_t max_slots = TWAT_CACHE_MAX_READER_SLOTS;
+
+  reader_slots_lock() = default;
+  reader_slots_lock(const reader_slots_lock&) = delete;
+  reader_slots_lock& operator=(const reader_slots_lock&) = delete;
+  ~reader_slots_lock() {
+    for (auto& s : slots_) delete s.load(std::memory_order_relaxed);
+  }
+
+  /// Enters a shared section and returns this thread's slot, or nullptr when this thread has no
+  /// slot (more live threads than max_slots): the caller then takes the exclusive lock instead.
+  [[nodiscard]] reader_slot* lock_shared() {
+    const std::uint32_t id = thread_ids::current();
+    if (TWAT_CACHE_UNLIKELY(id >= max_slots)) return nullptr;
+    reader_slot* slot = slots_[id].load(std::memory_order_acquire);
+    if (TWAT_CACHE_UNLIKELY(slot == nullptr)) slot = create_slot(id);
+    for (;;) {
+      // Dekker's handshake with lock(): announce, then look for a writer. seq_cst on both
+      // sides guarantees that at least one of the two sees the other.
+      // exchange, not store: g++ compiles a seq_cst store to mov+mfence, slower than xchg.
+      slot->active.exchange(1, std::memory_order_seq_cst);
+      if (TWAT_CACHE_LIKELY(!writer_active_.load(std::memory_order_seq_cst))) return slot;
+      slot->active.store(0, std::memory_order_release);
+      std::lock_guard wait_for_writer(writer_mutex_);
+    }
+  }
+
+  static void unlock_shared(reader_slot* slot) noexcept {
+    slot->active.store(0, std::memory_order_release);
+  }
+
+  void lock() {
+    writer_mutex_.lock();
+    writer_active_.store(true, std::memory_order_seq_cst);
+    const std::uint32_t used = slots_used_.load(std::memory_order_seq_cst);
+    for (std::uint32_t i = 0; i < used; ++i) {
+      reader_slot* slot = slots_[i].load(std::memory_order_acquire);
+      if (slot == nullptr) continue;
+      for (unsigned spins = 0; slot->active.load(std::memory_order_acquire) != 0; ++spins) {
+        if (spins > 64) std::this_thread::yield();
+      }
+    }
+  }
+
+  void unlock() noexcept {
+    writer_active_.store(false, std::memory_order_release);
+    writer_mutex_.unlock();
+  }
+
+  /// Calls f(slot) for every slot created so far. Under lock(), the slots are quiet.
+  template <class F>
+  void for_each_slot(F&& f) const {
+    const std::uint32_t used = slots_used_.load(std::memory_order_acquire);
+    for (std::uint32_t i = 0; i < used; ++i) {
+      if (reader_slot* slot = slots_[i].load(std::memory_order_acquire)) f(*slot);
+    }
+  }
+
+ private:
+  TWAT_CACHE_NOINLINE reader_slot* create_slot(std::uint32_t id) {
+    auto fresh = std::make_unique<reader_slot>();
+    reader_slot* expected = nullptr;
+    // Only thread `id` creates slot `id`, but a recycled id may find it made already.
+    if (slots_[id].compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel)) {
+      expected = fresh.release();
+    }
+    std::uint32_t used = slots_used_.load(std::memory_order_seq_cst);
+    while (used <= id &&
+           !slots_used_.compare_exchange_weak(used, id + 1, std::memory_order_seq_cst)) {
+    }
+    return expected;
+  }
+
+  std::atomic<reader_slot*> slots_[max_slots] = {};
+  std::atomic<std::uint32_t> slots_used_{0};
+  alignas(cache_line) std::atomic<bool> writer_active_{false};
+  std::mutex writer_mutex_;
+};
+
+}  // namespace detail
+TWAT_CACHE_END_NAMESPACE

@@ -1,0 +1,476 @@
+#pragma once
+/// The in-memory engine: every policy (lru, lfu, fifo, rr) with optional ttl, on Boost's
+/// unordered_flat_map when available, else on std::unordered_map.
+///
+/// Layout: key and entry live inline in the hash map, so a hit costs what a raw find costs plus
+/// the value copy. Each entry carries a small integer handle; policies and the ttl queue keep
+/// their bookkeeping in arrays indexed by handle, off the hit path, and a handle -> element table
+/// (refreshed when the map rehashes, the only time flat-map elements move) lets a policy's victim
+/// be found again.
+///
+/// Thread safety (thread_safe = true): hits run under a reader_slots_lock, in parallel, writing
+/// only the calling thread's own slot; accesses are buffered there and applied to the policy
+/// under the exclusive lock, always before any eviction, so eviction order is what the policy
+/// says. thread_safe = false takes no lock and applies each access at once.
+
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+#include <twat_cache/config.hpp>
+#include <twat_cache/detail/index_list.hpp>
+#include <twat_cache/detail/reader_slots.hpp>
+#include <twat_cache/key.hpp>
+#include <twat_cache/options.hpp>
+#include <twat_cache/policies/fifo.hpp>
+#include <twat_cache/policies/lfu.hpp>
+#include <twat_cache/policies/lru.hpp>
+#include <twat_cache/policies/rr.hpp>
+#include <twat_cache/stats.hpp>
+
+#if TWAT_CACHE_WITH_BOOST
+#include <boost/unordered/unordered_flat_map.hpp>
+#endif
+
+TWAT_CACHE_BEGIN_NAMESPACE
+namespace engines {
+
+namespace detail_memory {
+
+/// Counts allocations, so the engine learns when a flat map rehashed (its only allocations),
+/// even a rehash to the same bucket count, which boost does to clear out tombstones.
+template <class T>
+struct counting_allocator {
+  using value_type = T;
+  std::size_t* allocations;
+
+  explicit counting_allocator(std::size_t* counter) noexcept : allocations(counter) {}
+  template <class U>
+  counting_allocator(const counting_allocator<U>& other) noexcept  // NOLINT: rebinding
+      : allocations(other.allocations) {}
+
+  T* allocate(std::size_t n) {
+    ++*allocations;
+    return std::allocator<T>{}.allocate(n);
+  }
+  void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>{}.deallocate(p, n); }
+
+  template <class U>
+  bool operator==(const counting_allocator<U>& other) const noexcept {
+    return allocations == other.allocations;
+  }
+};
+
+}  // namespace detail_memory
+
+/// Which hash index a memory engine uses.
+enum class index_kind : unsigned char { boost_unordered, std_unordered };
+
+inline constexpr index_kind default_index =
+    TWAT_CACHE_WITH_BOOST ? index_kind::boost_unordered : index_kind::std_unordered;
+
+template <class Key, class Value, index_kind Index = default_index>
+class basic_memory {
+  static_assert(TWAT_CACHE_WITH_BOOST || Index == index_kind::std_unordered,
+                "index_kind::boost_unordered needs Boost >= 1.81 (TWAT_CACHE_WITH_BOOST)");
+
+ public:
+  using key_type = Key;
+  using value_type = Value;
+
+  explicit basic_memory(const mcache_options& options = {})
+      : options_(options),
+        capacity_(options.maxsize ? static_cast<std::uint32_t>(*options.maxsize) : 0),
+        ttl_ns_(options.ttl ? options.ttl->count() : 0),
+        map_(make_map(&map_allocations_)),
+        rr_(reinterpret_cast<std::uintptr_t>(this) ^
+            static_cast<std::uint64_t>(
+                std::chrono::steady_clock::now().time_since_epoch().count())) {
+    detail::validate(options_);
+  }
+  basic_memory(const basic_memory&) = delete;
+  basic_memory& operator=(const basic_memory&) = delete;
+  ~basic_memory() = default;
+
+  [[nodiscard]] static constexpr std::string_view name() noexcept {
+    return Index == index_kind::boost_unordered ? "boost_unordered" : "std_unordered";
+  }
+
+  [[nodiscard]] const mcache_options& options() const noexcept { return options_; }
+
+  /// The value for `key` (or a view of it), counting a hit or a miss.
+  template <class K>
+  [[nodiscard]] std::optional<Value> get(const K& key) {
+    if (!options_.thread_safe) return get_in(key, local_slot_, /*apply_now=*/true);
+    detail::reader_slot* slot = lock_.lock_shared();
+    if (TWAT_CACHE_UNLIKELY(slot == nullptr)) return get_exclusive(key);
+    std::optional<Value> result;
+    bool buffer_full;
+    {
+      const shared_guard guard{slot};
+      result = get_in(key, *slot, /*apply_now=*/false);
+      buffer_full = slot->buffered == TWAT_CACHE_ACCESS_BUFFER_SIZE;  // read while we own it
+    }
+    if (TWAT_CACHE_UNLIKELY(buffer_full)) {
+      std::lock_guard lock(lock_);
+      drain_access_records();
+    }
+    return result;
+  }
+
+  /// True when `key` has a live entry; counts nothing and leaves the eviction order alone.
+  template <class K>
+  [[nodiscard]] bool contains(const K& key) {
+    return read([&] { return find_live(key) != nullptr; });
+  }
+
+  /// The value for `key` without counting or refreshing it (single flight's second look).
+  template <class K>
+  [[nodiscard]] std::optional<Value> peek(const K& key) {
+    return read([&]() -> std::optional<Value> {
+      const element* e = find_live(key);
+      if (e == nullptr) return std::nullopt;
+      return e->second.value;
+    });
+  }
+
+  void put(const Key& key, Value value) {
+    const exclusive_guard guard{*this};
+    drain_access_records();
+    const std::int64_t now = ttl_ns_ != 0 ? now_ns() : 0;
+    if (ttl_ns_ != 0) purge_expired(now);
+    if (const auto it = map_.find(key); it != map_.end()) {
+      entry& e = it->second;
+      e.value = std::move(value);
+      if (ttl_ns_ != 0) {
+        e.expires_at = now + ttl_ns_;
+        age_order_.move_to_back(age_links_, e.handle);
+      }
+      apply_access(e.handle);
+      return;
+    }
+    if (capacity_ != 0 && map_.size() >= capacity_) evict_one();
+    insert_new(key, std::move(value), now);
+  }
+
+  template <class K>
+  bool erase(const K& key) {
+    const exclusive_guard guard{*this};
+    drain_access_records();
+    const auto it = map_.find(key);
+    if (it == map_.end()) return false;
+    remove(it);
+    return true;
+  }
+
+  /// Drops every entry and zeroes the counters.
+  void clear() {
+    const exclusive_guard guard{*this};
+    map_.clear();
+    element_of_.clear();
+    free_handles_.clear();
+    lru_.clear();
+    lfu_.clear();
+    fifo_.clear();
+    rr_.clear();
+    age_order_.clear();
+    age_links_.clear();
+    lock_.for_each_slot([](detail::reader_slot& s) { reset_slot(s); });
+    reset_slot(local_slot_);
+    for (auto* counter : {&overflow_hits_, &overflow_misses_, &evictions_, &expirations_, &size_}) {
+      counter->store(0, std::memory_order_relaxed);
+    }
+  }
+
+  [[nodiscard]] cache_stats stats() const {
+    cache_stats s;
+    s.hits = local_slot_.hits.load(std::memory_order_relaxed) +
+             overflow_hits_.load(std::memory_order_relaxed);
+    s.misses = local_slot_.misses.load(std::memory_order_relaxed) +
+               overflow_misses_.load(std::memory_order_relaxed);
+    lock_.for_each_slot([&s](const detail::reader_slot& slot) {
+      s.hits += slot.hits.load(std::memory_order_relaxed);
+      s.misses += slot.misses.load(std::memory_order_relaxed);
+    });
+    s.evictions = evictions_.load(std::memory_order_relaxed);
+    s.expirations = expirations_.load(std::memory_order_relaxed);
+    s.size = size_.load(std::memory_order_relaxed);
+    s.capacity = capacity_;
+    return s;
+  }
+
+ private:
+  struct entry {
+    Value value;
+    std::int64_t expires_at;  // steady ns; meaningful only with a ttl
+    std::uint32_t handle;     // index into the policy's and the ttl queue's arrays
+  };
+  // Flat-map elements move when the map rehashes; std::unordered_map's never do.
+  static constexpr bool elements_move = Index == index_kind::boost_unordered;
+#if TWAT_CACHE_WITH_BOOST
+  using map_type = std::conditional_t<
+      elements_move,
+      boost::unordered_flat_map<Key, entry, key_hash<Key>, key_equal<Key>,
+                                detail_memory::counting_allocator<std::pair<const Key, entry>>>,
+      std::unordered_map<Key, entry, key_hash<Key>, key_equal<Key>>>;
+#else
+  using map_type = std::unordered_map<Key, entry, key_hash<Key>, key_equal<Key>>;
+#endif
+
+  static map_type make_map(std::size_t* allocations) {
+    if constexpr (elements_move) {
+      return map_type(0, key_hash<Key>{}, key_equal<Key>{},
+                      typename map_type::allocator_type(allocations));
+    } else {
+      return map_type();
+    }
+  }
+  using element = typename map_type::value_type;
+
+  // ---- reads ---------------------------------------------------------------------------------
+  std::int64_t now_ns() const {
+    const auto t = options_.clock ? options_.clock() : std::chrono::steady_clock::now();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  }
+
+  template <class K>
+  const element* find_live(const K& key) const {
+    const auto it = map_.find(key);
+    if (it == map_.end()) return nullptr;
+    if (ttl_ns_ != 0 && it->second.expires_at <= now_ns()) return nullptr;
+    return &*it;
+  }
+
+  /// Runs a read-only lookup under the shared lock (or none, or the exclusive one).
+  template <class F>
+  auto read(F&& lookup) {
+    if (!options_.thread_safe) return lookup();
+    detail::reader_slot* slot = lock_.lock_shared();
+    if (slot == nullptr) {
+      std::lock_guard lock(lock_);
+      return lookup();
+    }
+    const shared_guard guard{slot};
+    return lookup();
+  }
+
+  /// The lookup proper, inside whatever lock the caller holds. `apply_now`: apply the access to
+  /// the policy at once (no other thread can be here) instead of buffering it in the slot.
+  template <class K>
+  std::optional<Value> get_in(const K& key, detail::reader_slot& slot, bool apply_now) {
+    const element* e = find_live(key);
+    if (e == nullptr) {
+      detail::reader_slot::bump(slot.misses);
+      return std::nullopt;
+    }
+    std::optional<Value> result(std::in_place, e->second.value);
+    if (records_access()) {
+      if (apply_now) {
+        apply_access(e->second.handle);
+      } else {
+        slot.record(e->second.handle);
+      }
+    }
+    detail::reader_slot::bump(slot.hits);
+    return result;
+  }
+
+  template <class K>
+  TWAT_CACHE_NOINLINE std::optional<Value> get_exclusive(const K& key) {
+    const exclusive_guard guard{*this};
+    const element* e = find_live(key);
+    if (e == nullptr) {
+      overflow_misses_.fetch_add(1, std::memory_order_relaxed);
+      return std::nullopt;
+    }
+    overflow_hits_.fetch_add(1, std::memory_order_relaxed);
+    if (records_access()) apply_access(e->second.handle);
+    return e->second.value;
+  }
+
+  // ---- policy --------------------------------------------------------------------------------
+  bool records_access() const noexcept {
+    return options_.policy == policy::lru || options_.policy == policy::lfu;
+  }
+
+  void policy_reserve(std::uint32_t n) {
+    switch (options_.policy) {
+      case policy::lfu: lfu_.reserve(n); break;
+      case policy::fifo: fifo_.reserve(n); break;
+      case policy::rr: rr_.reserve(n); break;
+      default: lru_.reserve(n); break;
+    }
+  }
+  void apply_access(std::uint32_t h) {
+    switch (options_.policy) {
+      case policy::lru: lru_.on_access(h); break;
+      case policy::lfu: lfu_.on_access(h); break;
+      default: break;
+    }
+  }
+  void policy_insert(std::uint32_t h) {
+    switch (options_.policy) {
+      case policy::lfu: lfu_.on_insert(h); break;
+      case policy::fifo: fifo_.on_insert(h); break;
+      case policy::rr: rr_.on_insert(h); break;
+      default: lru_.on_insert(h); break;
+    }
+  }
+  void policy_remove(std::uint32_t h) noexcept {
+    switch (options_.policy) {
+      case policy::lfu: lfu_.on_remove(h); break;
+      case policy::fifo: fifo_.on_remove(h); break;
+      case policy::rr: rr_.on_remove(h); break;
+      default: lru_.on_remove(h); break;
+    }
+  }
+  std::uint32_t policy_victim() noexcept {
+    switch (options_.policy) {
+      case policy::lfu: return lfu_.victim();
+      case policy::fifo: return fifo_.victim();
+      case policy::rr: return rr_.victim();
+      default: return lru_.victim();
+    }
+  }
+
+  /// Applies every buffered access, in slot order. Caller holds the exclusive lock.
+  void drain_access_records() {
+    lock_.for_each_slot([this](detail::reader_slot& s) {
+      for (std::uint32_t k = 0; k < s.buffered; ++k) apply_access(s.buffer[k]);
+      s.buffered = 0;
+    });
+  }
+
+  // ---- writes (exclusive) --------------------------------------------------------------------
+  std::uint32_t allocate_handle() {
+    if (!free_handles_.empty()) {
+      const std::uint32_t h = free_handles_.back();
+      free_handles_.pop_back();
+      return h;
+    }
+    const auto h = static_cast<std::uint32_t>(element_of_.size());
+    if (h >= detail::max_memory_entries) throw std::length_error("twat_cache: memory engine is full");
+    const std::uint32_t grown = h + 1;
+    policy_reserve(grown);
+    if (ttl_ns_ != 0) detail::ensure_size(age_links_, grown);
+    element_of_.push_back(nullptr);
+    free_handles_.reserve(element_of_.capacity());  // so freeing a handle never allocates
+    return h;
+  }
+
+  void insert_new(const Key& key, Value&& value, std::int64_t now) {
+    const std::uint32_t h = allocate_handle();
+    typename map_type::iterator it;
+    try {
+      it = map_.try_emplace(key, entry{std::move(value), now + ttl_ns_, h}).first;
+    } catch (...) {
+      free_handles_.push_back(h);
+      throw;
+    }
+    element_of_[h] = &*it;
+    if (elements_move && map_allocations_ != known_allocations_) {
+      // The map rehashed, and flat-map elements moved: re-point every handle.
+      known_allocations_ = map_allocations_;
+      for (element& e : map_) element_of_[e.second.handle] = &e;
+    }
+    try {
+      policy_insert(h);
+    } catch (...) {
+      map_.erase(it);
+      free_handles_.push_back(h);
+      throw;
+    }
+    if (ttl_ns_ != 0) age_order_.push_back(age_links_, h);
+    size_.store(map_.size(), std::memory_order_relaxed);
+  }
+
+  void remove(typename map_type::iterator it) noexcept {
+    const std::uint32_t h = it->second.handle;
+    policy_remove(h);
+    if (ttl_ns_ != 0) age_order_.remove(age_links_, h);
+    map_.erase(it);
+    element_of_[h] = nullptr;
+    free_handles_.push_back(h);
+    size_.store(map_.size(), std::memory_order_relaxed);
+  }
+
+  /// Removes the entry behind a handle. Looked up by its key, as a flat map takes no pointer.
+  void remove_handle(std::uint32_t h) noexcept { remove(map_.find(element_of_[h]->first)); }
+
+  void evict_one() {
+    const std::uint32_t victim = policy_victim();
+    if (victim == detail::npos) return;
+    remove_handle(victim);
+    evictions_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// With one ttl for all entries, expiry order is write order: expired entries are a prefix.
+  void purge_expired(std::int64_t now) noexcept {
+    while (!age_order_.empty() && element_of_[age_order_.front()]->second.expires_at <= now) {
+      remove_handle(age_order_.front());
+      expirations_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  static void reset_slot(detail::reader_slot& s) noexcept {
+    s.buffered = 0;
+    s.hits.store(0, std::memory_order_relaxed);
+    s.misses.store(0, std::memory_order_relaxed);
+  }
+
+  // ---- locking -------------------------------------------------------------------------------
+  struct shared_guard {
+    detail::reader_slot* slot;
+    ~shared_guard() { detail::reader_slots_lock::unlock_shared(slot); }
+  };
+  /// Exclusive when thread-safe; nothing at all when not.
+  struct exclusive_guard {
+    basic_memory& self;
+    explicit exclusive_guard(basic_memory& s) : self(s) {
+      if (self.options_.thread_safe) self.lock_.lock();
+    }
+    ~exclusive_guard() {
+      if (self.options_.thread_safe) self.lock_.unlock();
+    }
+    exclusive_guard(const exclusive_guard&) = delete;
+    exclusive_guard& operator=(const exclusive_guard&) = delete;
+  };
+
+  mcache_options options_;
+  std::uint32_t capacity_;  // 0: unbounded
+  std::int64_t ttl_ns_;     // 0: no ttl
+
+  std::size_t map_allocations_ = 0;  // bumped by the map's allocator: a rehash
+  std::size_t known_allocations_ = 0;
+  map_type map_;
+  std::vector<element*> element_of_;  // handle -> its element (null: free handle)
+  std::vector<std::uint32_t> free_handles_;
+
+  policies::lru lru_;
+  policies::lfu lfu_;
+  policies::fifo fifo_;
+  policies::rr rr_;
+  std::vector<detail::list_links> age_links_;
+  detail::index_list age_order_;  // ttl only: front expires first
+
+  mutable detail::reader_slots_lock lock_;
+  detail::reader_slot local_slot_;  // counters when thread_safe = false
+  std::atomic<std::uint64_t> overflow_hits_{0};
+  std::atomic<std::uint64_t> overflow_misses_{0};
+  std::atomic<std::uint64_t> evictions_{0};
+  std::atomic<std::uint64_t> expirations_{0};
+  std::atomic<std::uint64_t> size_{0};
+};
+
+/// The memory engine with the best index this build has.
+template <class Key, class Value>
+using memory = basic_memory<Key, Value, default_index>;
+
+}  // namespace engines
+TWAT_CACHE_END_NAMESPACE

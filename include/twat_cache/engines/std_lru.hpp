@@ -1,0 +1,160 @@
+#pragma once
+/// The last link of the fallback chain: a plain LRU on std::list + std::unordered_map, under one
+/// mutex. Small and obviously right; every other memory engine is tested against it.
+
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <twat_cache/key.hpp>
+#include <twat_cache/options.hpp>
+#include <twat_cache/stats.hpp>
+
+TWAT_CACHE_BEGIN_NAMESPACE
+namespace engines {
+
+template <class Key, class Value>
+class std_lru {
+ public:
+  using key_type = Key;
+  using value_type = Value;
+
+  explicit std_lru(const mcache_options& options = {}) : options_(options) {
+    detail::validate(options_);
+    if (options_.policy != policy::lru) {
+      throw config_error("mcache_options.policy = " + std::string(policy_name(options_.policy)) +
+                         " is not supported by the std_lru engine; allowed: lru");
+    }
+  }
+
+  [[nodiscard]] static constexpr std::string_view name() noexcept { return "std_lru"; }
+
+  template <class K>
+  [[nodiscard]] std::optional<Value> get(const K& key) {
+    const guard g(*this);
+    const auto it = find_live(key);
+    if (it == map_.end()) {
+      ++misses_;
+      return std::nullopt;
+    }
+    order_.splice(order_.end(), order_, it->second);
+    ++hits_;
+    return it->second->value;
+  }
+
+  template <class K>
+  [[nodiscard]] bool contains(const K& key) {
+    const guard g(*this);
+    return find_live(key) != map_.end();
+  }
+
+  template <class K>
+  [[nodiscard]] std::optional<Value> peek(const K& key) {
+    const guard g(*this);
+    const auto it = find_live(key);
+    if (it == map_.end()) return std::nullopt;
+    return it->second->value;
+  }
+
+  void put(const Key& key, Value value) {
+    const guard g(*this);
+    const auto expires = options_.ttl ? now() + *options_.ttl : std::chrono::nanoseconds::max();
+    if (const auto it = map_.find(key); it != map_.end()) {
+      it->second->value = std::move(value);
+      it->second->expires = expires;
+      order_.splice(order_.end(), order_, it->second);
+      return;
+    }
+    if (options_.maxsize && map_.size() >= *options_.maxsize) {
+      remove(map_.find(order_.front().key));
+      ++evictions_;
+    }
+    order_.push_back(entry{key, std::move(value), expires});
+    try {
+      map_.emplace(key, std::prev(order_.end()));
+    } catch (...) {
+      order_.pop_back();
+      throw;
+    }
+  }
+
+  template <class K>
+  bool erase(const K& key) {
+    const guard g(*this);
+    const auto it = map_.find(key);
+    if (it == map_.end()) return false;
+    remove(it);
+    return true;
+  }
+
+  void clear() {
+    const guard g(*this);
+    map_.clear();
+    order_.clear();
+    hits_ = misses_ = evictions_ = 0;
+  }
+
+  [[nodiscard]] cache_stats stats() const {
+    const guard g(*this);
+    cache_stats s;
+    s.hits = hits_;
+    s.misses = misses_;
+    s.evictions = evictions_;
+    s.size = map_.size();
+    s.capacity = options_.maxsize.value_or(0);
+    return s;
+  }
+
+ private:
+  struct entry {
+    Key key;
+    Value value;
+    std::chrono::nanoseconds expires;
+  };
+  using entry_list = std::list<entry>;
+  using entry_map =
+      std::unordered_map<Key, typename entry_list::iterator, key_hash<Key>, key_equal<Key>>;
+
+  struct guard {
+    const std_lru& self;
+    explicit guard(const std_lru& s) : self(s) {
+      if (self.options_.thread_safe) self.mutex_.lock();
+    }
+    ~guard() {
+      if (self.options_.thread_safe) self.mutex_.unlock();
+    }
+    guard(const guard&) = delete;
+    guard& operator=(const guard&) = delete;
+  };
+
+  std::chrono::nanoseconds now() const {
+    const auto t = options_.clock ? options_.clock() : std::chrono::steady_clock::now();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch());
+  }
+
+  template <class K>
+  typename entry_map::iterator find_live(const K& key) {
+    const auto it = map_.find(key);
+    if (it == map_.end() || !options_.ttl) return it;
+    return it->second->expires <= now() ? map_.end() : it;
+  }
+
+  void remove(typename entry_map::iterator it) {
+    const auto node = it->second;
+    map_.erase(it);
+    order_.erase(node);
+  }
+
+  mcache_options options_;
+  mutable std::mutex mutex_;
+  entry_list order_;  // front: least recently used
+  entry_map map_;
+  std::uint64_t hits_ = 0, misses_ = 0, evictions_ = 0;
+};
+
+}  // namespace engines
+TWAT_CACHE_END_NAMESPACE

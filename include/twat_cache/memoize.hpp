@@ -1,0 +1,270 @@
+#pragma once
+/// The memoizing wrapper over any cache_engine. The data flow of one call, all in operator():
+///   key view from the arguments -> engine.get -> (miss) single-flight gate -> f(args...)
+///   -> engine.put -> return value.
+/// An exception from f is not cached and reaches every caller waiting on that key. An error
+/// from the engine's put is counted in stats().errors and logged, never thrown at the caller.
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <twat_cache/detail/registry.hpp>
+#include <twat_cache/detail/signature.hpp>
+#include <twat_cache/detail/single_flight.hpp>
+#include <twat_cache/engine.hpp>
+#include <twat_cache/key.hpp>
+#include <twat_cache/logging.hpp>
+#include <twat_cache/stats.hpp>
+
+TWAT_CACHE_BEGIN_NAMESPACE
+
+/// Options of the wrapper itself, for memoize<Engine>(f, memoize_options{...}, engine_args...).
+struct memoize_options {
+  bool single_flight = true;
+  std::string name = {};  ///< label in get_stats()
+};
+
+namespace detail {
+
+/// How the wrapper hands a parameter of type P to the function: as it holds it, except that an
+/// rvalue-reference parameter gets a fresh copy (the cache keeps the original for the key).
+template <class P>
+using passed_t = std::conditional_t<std::is_rvalue_reference_v<P>, std::remove_cvref_t<P>,
+                                    call_param_t<P>>;
+
+template <class P>
+inline constexpr bool non_const_lvalue_ref_v =
+    std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>;
+
+}  // namespace detail
+
+template <class Engine, class Signature, class F>
+class memoized;
+
+/// A memoized callable. Copies share one cache; it is safe to call from many threads when the
+/// engine is thread-safe.
+template <class Engine, class F, class R, class... Params>
+class memoized<Engine, R(Params...), F> {
+  static_assert(!std::is_void_v<R>, "twat_cache: a function returning void has nothing to cache");
+  static_assert(!(detail::non_const_lvalue_ref_v<Params> || ...),
+                "twat_cache: a memoized function cannot take a non-const reference parameter (nor "
+                "be a non-const member function): a cache hit would skip the changes it makes. "
+                "Take the parameter by value or by const reference.");
+  static_assert(cache_engine<Engine>, "twat_cache: Engine does not model twat_cache::cache_engine");
+
+  using traits = key_traits<Params...>;
+  using view_type = typename traits::view_type;
+
+ public:
+  using engine_type = Engine;
+  using key_type = typename traits::key_type;
+  using value_type = std::remove_cvref_t<R>;
+  using signature = R(Params...);
+
+  template <class Fn, class... EngineArgs>
+  explicit memoized(std::string_view default_name, memoize_options options, Fn&& fn,
+                    EngineArgs&&... engine_args)
+      : state_(std::make_shared<state>(std::move(options), std::forward<Fn>(fn),
+                                       std::forward<EngineArgs>(engine_args)...)) {
+    state_->register_as(default_name);
+  }
+
+  /// Returns f(args...), from the cache when it has it.
+  value_type operator()(detail::call_param_t<Params>... args) const {
+    state& s = *state_;
+    const view_type view = traits::make_view(args...);
+    if (auto hit = s.engine.get(lookup(view))) return std::move(*hit);
+    return miss(view, args...);
+  }
+
+  /// Counters of this cache (engine counters plus errors the wrapper saw).
+  [[nodiscard]] cache_stats stats() const { return state_->stats(); }
+
+  /// Drops every entry (and zeroes the counters).
+  void clear() const { state_->clear(); }
+
+  /// Drops the entry for these arguments; true if there was one.
+  bool invalidate(detail::call_param_t<Params>... args) const {
+    return state_->engine.erase(lookup(traits::make_view(args...)));
+  }
+
+  /// True if these arguments have a live entry. Counts neither a hit nor a miss, and does not
+  /// refresh the entry's place in the eviction order (where the engine allows).
+  [[nodiscard]] bool contains(detail::call_param_t<Params>... args) const {
+    const view_type view = traits::make_view(args...);
+    if constexpr (requires(Engine& e) { e.contains(lookup(view)); }) {
+      return state_->engine.contains(lookup(view));
+    } else {
+      return state_->engine.get(lookup(view)).has_value();
+    }
+  }
+
+  /// The engine actually in use ("boost_unordered", "std_lru", "sqlite", ...).
+  [[nodiscard]] std::string_view backend() const {
+    if constexpr (requires(const Engine& e) { e.backend(); }) {
+      return state_->engine.backend();
+    } else {
+      return Engine::name();
+    }
+  }
+
+  /// Direct access to the engine.
+  [[nodiscard]] Engine& engine() const noexcept { return state_->engine; }
+
+ private:
+  struct state {
+    template <class Fn, class... EngineArgs>
+    state(memoize_options o, Fn&& f, EngineArgs&&... engine_args)
+        : options(std::move(o)), fn(std::forward<Fn>(f)),
+          engine(std::forward<EngineArgs>(engine_args)...) {
+      if (options.single_flight) gate = std::make_unique<detail::flight_gate<view_type, value_type>>();
+    }
+    state(const state&) = delete;
+    state& operator=(const state&) = delete;
+    ~state() {
+      if (registration != 0) detail::cache_registry::instance().remove(registration);
+    }
+
+    void register_as(std::string_view default_name) {
+      std::string label = options.name.empty() ? std::string(default_name) : options.name;
+      registration = detail::cache_registry::instance().add(
+          std::move(label), this,
+          [](const void* self) { return static_cast<const state*>(self)->stats(); },
+          [](const void* self) { const_cast<state*>(static_cast<const state*>(self))->clear(); });
+    }
+
+    cache_stats stats() const {
+      cache_stats s = engine.stats();
+      s.errors += errors.load(std::memory_order_relaxed);
+      return s;
+    }
+    void clear() {
+      engine.clear();
+      errors.store(0, std::memory_order_relaxed);
+    }
+
+    memoize_options options;
+    F fn;
+    Engine engine;
+    std::unique_ptr<detail::flight_gate<view_type, value_type>> gate;  // null: no single flight
+    std::atomic<std::uint64_t> errors{0};
+    std::uint64_t registration = 0;
+  };
+
+  /// What the engine is asked with: the borrowed view when it takes one, else an owned key.
+  static decltype(auto) lookup(const view_type& view) {
+    if constexpr (requires(Engine& e) { e.get(view); }) {
+      return (view);
+    } else {
+      return traits::make_key(view);
+    }
+  }
+
+  TWAT_CACHE_NOINLINE value_type miss(const view_type& view,
+                                      detail::call_param_t<Params>... args) const {
+    state& s = *state_;
+    auto compute = [&]() -> value_type {
+      value_type value = invoke(args...);
+      store(view, value);
+      return value;
+    };
+    if (!s.gate) return compute();
+    auto recheck = [&]() -> std::optional<value_type> {
+      if constexpr (requires(Engine& e) { e.peek(lookup(view)); }) {
+        return s.engine.peek(lookup(view));
+      } else {
+        return std::nullopt;
+      }
+    };
+    return s.gate->run(key_hash<key_type>{}(view), view, recheck, compute);
+  }
+
+  value_type invoke(detail::call_param_t<Params>... args) const {
+    if constexpr (std::is_invocable_v<F&, detail::passed_t<Params>...>) {
+      return std::invoke(state_->fn, static_cast<detail::passed_t<Params>>(args)...);
+    } else {
+      static_assert(std::is_invocable_v<F&, const memoized&, detail::passed_t<Params>...>,
+                    "twat_cache: the callable cannot be called with the memoized signature's "
+                    "arguments, neither plainly nor with the wrapper as first argument (self)");
+      return std::invoke(state_->fn, *this, static_cast<detail::passed_t<Params>>(args)...);
+    }
+  }
+
+  void store(const view_type& view, const value_type& value) const noexcept {
+    state& s = *state_;
+    try {
+      s.engine.put(traits::make_key(view), value);
+    } catch (const std::exception& e) {
+      s.errors.fetch_add(1, std::memory_order_relaxed);
+      detail::log_once(log_level::error, std::string("put.") + std::string(Engine::name()),
+                       std::string("storing a result failed (the call still returned it): ") +
+                           e.what());
+    } catch (...) {
+      s.errors.fetch_add(1, std::memory_order_relaxed);
+      detail::log_once(log_level::error, std::string("put.") + std::string(Engine::name()),
+                       "storing a result failed with an unknown exception");
+    }
+  }
+
+  std::shared_ptr<state> state_;
+};
+
+namespace detail {
+
+template <template <class...> class EngineTemplate, class Sig, class F>
+struct engine_for_signature;
+template <template <class...> class EngineTemplate, class F, class R, class... Params>
+struct engine_for_signature<EngineTemplate, R(Params...), F> {
+  using type = EngineTemplate<typename key_traits<Params...>::key_type, std::remove_cvref_t<R>>;
+};
+
+template <class T>
+inline constexpr bool is_memoize_options_v = std::is_same_v<std::remove_cvref_t<T>, memoize_options>;
+
+template <class Engine, class Sig, class F, class... Args>
+auto make_memoized(F&& f, Args&&... args) {
+  using fn_type = std::decay_t<F>;
+  using signature = resolve_signature_t<Sig, F>;
+  return [&]<class First, class... Rest>(First&& first, Rest&&... rest) {
+    if constexpr (is_memoize_options_v<First>) {
+      return memoized<Engine, signature, fn_type>("memoize", std::forward<First>(first),
+                                                  std::forward<F>(f), std::forward<Rest>(rest)...);
+    } else {
+      return memoized<Engine, signature, fn_type>("memoize", memoize_options{}, std::forward<F>(f),
+                                                  std::forward<First>(first),
+                                                  std::forward<Rest>(rest)...);
+    }
+  }(std::forward<Args>(args)...);
+}
+
+}  // namespace detail
+
+/// Memoizes `f` over a concrete engine type: memoize<MyEngine>(f, engine_ctor_args...).
+/// A leading memoize_options argument sets the wrapper's own options.
+template <class Engine, class Sig = detail::deduce_signature, class F, class... Args>
+auto memoize(F&& f, Args&&... args) {
+  if constexpr (sizeof...(Args) == 0) {
+    return detail::make_memoized<Engine, Sig>(std::forward<F>(f), memoize_options{});
+  } else {
+    return detail::make_memoized<Engine, Sig>(std::forward<F>(f), std::forward<Args>(args)...);
+  }
+}
+
+/// Memoizes `f` over an engine template instantiated with the key and value types of f's
+/// signature: memoize<twat_cache::engines::memory>(f, mcache_options{...}).
+template <template <class...> class Engine, class Sig = detail::deduce_signature, class F,
+          class... Args>
+auto memoize(F&& f, Args&&... args) {
+  using engine = typename detail::engine_for_signature<Engine, detail::resolve_signature_t<Sig, F>,
+                                                       std::decay_t<F>>::type;
+  return memoize<engine, Sig>(std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+TWAT_CACHE_END_NAMESPACE

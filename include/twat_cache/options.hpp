@@ -1,0 +1,102 @@
+#pragma once
+/// Options of each factory: one aggregate per factory, filled with designated initializers, so an
+/// option a factory does not take is a compile error. Field order is part of the contract.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <twat_cache/clock.hpp>
+#include <twat_cache/errors.hpp>
+#include <twat_cache/version.hpp>
+
+TWAT_CACHE_BEGIN_NAMESPACE
+
+/// Which entry to evict when the cache is full.
+enum class policy : std::uint8_t {
+  lru,      ///< least recently used
+  lfu,      ///< least frequently used (ties: least recently used)
+  fifo,     ///< first in, first out
+  rr,       ///< random replacement
+  s3fifo,   ///< S3-FIFO (not yet built: config_error)
+  tinylfu,  ///< W-TinyLFU (not yet built: config_error)
+};
+
+/// The name of a policy, as used in messages and docs.
+[[nodiscard]] constexpr std::string_view policy_name(policy p) noexcept {
+  switch (p) {
+    case policy::lru: return "lru";
+    case policy::lfu: return "lfu";
+    case policy::fifo: return "fifo";
+    case policy::rr: return "rr";
+    case policy::s3fifo: return "s3fifo";
+    case policy::tinylfu: return "tinylfu";
+  }
+  return "unknown";
+}
+
+/// Options of mcache (and of the memory engine).
+struct mcache_options {
+  std::optional<std::size_t> maxsize = std::nullopt;          ///< entries; empty = unbounded
+  std::optional<std::chrono::nanoseconds> ttl = std::nullopt;  ///< per entry, from its write
+  twat_cache::policy policy = twat_cache::policy::lru;
+  bool thread_safe = true;    ///< false: no lock at all; one thread at a time only
+  bool single_flight = true;  ///< concurrent callers of one key: one computes, the others wait
+  std::string name = {};      ///< label in get_stats(); empty: a generated one
+  clock_fn clock = {};        ///< time source for ttl; empty: std::chrono::steady_clock
+};
+
+namespace detail {
+
+/// Largest maxsize a memory engine accepts: node indices are 32-bit.
+inline constexpr std::size_t max_memory_entries = (std::size_t{1} << 31);
+
+inline void validate_maxsize(std::string_view where, const std::optional<std::size_t>& maxsize,
+                             std::size_t limit) {
+  if (!maxsize) return;
+  if (*maxsize == 0) {
+    throw config_error(std::string(where) +
+                       ".maxsize = 0 is invalid: use a positive number of entries, or leave it "
+                       "empty (std::nullopt) for an unbounded cache");
+  }
+  if (*maxsize > limit) {
+    throw config_error(std::string(where) + ".maxsize = " + std::to_string(*maxsize) +
+                       " is too large: at most " + std::to_string(limit) + " entries");
+  }
+}
+
+inline void validate_ttl(std::string_view where,
+                         const std::optional<std::chrono::nanoseconds>& ttl) {
+  if (ttl && ttl->count() <= 0) {
+    throw config_error(std::string(where) + ".ttl = " + std::to_string(ttl->count()) +
+                       "ns is invalid: use a positive duration, or leave it empty for no expiry");
+  }
+}
+
+inline void validate_memory_policy(std::string_view where, policy p) {
+  switch (p) {
+    case policy::lru:
+    case policy::lfu:
+    case policy::fifo:
+    case policy::rr: return;
+    case policy::s3fifo:
+    case policy::tinylfu:
+      throw config_error(std::string(where) + ".policy = " + std::string(policy_name(p)) +
+                         " is not built in this version; allowed: lru, lfu, fifo, rr");
+  }
+  throw config_error(std::string(where) + ".policy = " +
+                     std::to_string(static_cast<unsigned>(p)) +
+                     " is not a twat_cache::policy; allowed: lru, lfu, fifo, rr");
+}
+
+inline void validate(const mcache_options& o) {
+  validate_maxsize("mcache_options", o.maxsize, max_memory_entries);
+  validate_ttl("mcache_options", o.ttl);
+  validate_memory_policy("mcache_options", o.policy);
+}
+
+}  // namespace detail
+
+TWAT_CACHE_END_NAMESPACE
