@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Builds and tests twat_cache in every configuration, each in build/ci-<name>:
+#   gcc    g++, every optional dependency, -Werror: tests, examples, benchmarks (smoke), consumer and
+#          compile-failure tests, every header compiled alone
+#   clang  clang++, every optional dependency: tests, examples, consumer and compile-failure tests
+#   bare   g++, every TWAT_CACHE_WITH_* OFF (each fallback): tests, examples, consumer and
+#          compile-failure tests
+#   asan   g++ with AddressSanitizer + UndefinedBehaviorSanitizer: tests only
+#   tsan   g++ with ThreadSanitizer: tests only
+# Usage: scripts/run-tests.sh [config...]     (no argument: all of them, in that order)
+#   RUN_TESTS_CTEST_ARGS="-R key"  extra ctest arguments, for local use (e.g. -R/-E/-L selections)
+# Stops at the first failure (non-zero exit). Ends with one line per configuration and a last line
+# `N passed, M failed` that totals the CTest tests of all configurations.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+ALL_CONFIGS=(gcc clang bare asan tsan)
+JOBS="$(nproc 2>/dev/null || echo 2)"
+
+# Per configuration: the CMakePresets.json preset it starts from, and what it adds to it.
+preset_of() {
+  case "$1" in
+    gcc | clang | bare | asan | tsan) echo "$1" ;;
+    *) return 1 ;;
+  esac
+}
+cmake_args_of() {
+  case "$1" in
+    gcc) echo "-DTWAT_CACHE_WERROR=ON" ;;
+    clang) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF" ;;
+    bare) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF" ;;
+    asan | tsan) echo "" ;; # the presets already keep to the tests
+  esac
+}
+
+usage() {
+  echo "usage: $0 [${ALL_CONFIGS[*]}]..." >&2
+  exit 2
+}
+
+configs=()
+if [ "$#" -eq 0 ]; then
+  configs=("${ALL_CONFIGS[@]}")
+else
+  for arg in "$@"; do
+    case "$arg" in
+      -h | --help) usage ;;
+    esac
+    preset_of "$arg" >/dev/null || {
+      echo "run-tests: unknown configuration '$arg'" >&2
+      usage
+    }
+    configs+=("$arg")
+  done
+fi
+
+"$ROOT/scripts/install-deps.sh"
+
+total_passed=0
+total_failed=0
+summaries=()
+
+now() { echo "${EPOCHREALTIME/,/.}"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fs", b - a }'; }
+
+finish() {
+  echo
+  echo "================ summary ================"
+  local line
+  for line in "${summaries[@]}"; do
+    echo "$line"
+  done
+  echo "${total_passed} passed, ${total_failed} failed"
+}
+
+fail() { # config, step, passed, failed
+  summaries+=("$(printf '%-6s FAILED at %s' "$1" "$2")")
+  total_passed=$((total_passed + $3))
+  total_failed=$((total_failed + $4))
+  finish
+  exit 1
+}
+
+# ThreadSanitizer's runtime cannot map its shadow memory under some kernels' ASLR (mmap_rnd_bits
+# above 28 on newer kernels): every TSan binary then dies at start with "FATAL: ThreadSanitizer:
+# unexpected memory mapping". Only then are the tests run with address randomisation turned off for
+# them (setarch -R); elsewhere they run as they are.
+TSAN_WRAPPER=()
+probe_tsan() {
+  local dir="$ROOT/build/ci-tsan-probe"
+  mkdir -p "$dir"
+  printf '%s\n' '#include <thread>' 'int x;' \
+    'int main() { std::thread t([] { x = 1; }); t.join(); return x == 1 ? 0 : 1; }' \
+    >"$dir/probe.cpp"
+  g++ -std=c++20 -fsanitize=thread -pthread "$dir/probe.cpp" -o "$dir/probe"
+  if "$dir/probe" >"$dir/probe.log" 2>&1; then
+    echo "run-tests: ThreadSanitizer binaries run on this kernel as they are"
+  elif grep -q "unexpected memory mapping" "$dir/probe.log" &&
+    setarch "$(uname -m)" -R "$dir/probe" >/dev/null 2>&1; then
+    echo "run-tests: TSan needs ASLR off here (unexpected memory mapping); using setarch -R"
+    TSAN_WRAPPER=(setarch "$(uname -m)" -R)
+  else
+    cat "$dir/probe.log"
+    echo "run-tests: ThreadSanitizer does not work on this machine" >&2
+    return 1
+  fi
+}
+
+run_config() {
+  local name="$1"
+  local dir="build/ci-$name"
+  local preset
+  preset="$(preset_of "$name")"
+  local -a extra
+  read -r -a extra <<<"$(cmake_args_of "$name")"
+  local -a test_env=()
+  local -a wrapper=()
+  case "$name" in
+    asan)
+      test_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
+      ;;
+    tsan)
+      probe_tsan || fail "$name" "ThreadSanitizer probe" 0 1
+      test_env=(TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1)
+      wrapper=("${TSAN_WRAPPER[@]}")
+      ;;
+  esac
+
+  echo
+  echo "================ $name ($dir) ================"
+  local t0 t1 t2 t3
+  t0="$(now)"
+  cmake --preset "$preset" -B "$dir" --fresh "${extra[@]}" || fail "$name" configure 0 1
+  t1="$(now)"
+  echo "[$name] configure: $(elapsed "$t0" "$t1")"
+  cmake --build "$dir" -j "$JOBS" || fail "$name" build 0 1
+  t2="$(now)"
+  echo "[$name] build: $(elapsed "$t1" "$t2")"
+
+  local log="$dir/ctest.log"
+  local rc=0
+  set +e
+  local -a ctest_extra
+  read -r -a ctest_extra <<<"${RUN_TESTS_CTEST_ARGS:-}"
+  env "${test_env[@]}" "${wrapper[@]}" ctest --test-dir "$dir" --output-on-failure -j "$JOBS" \
+    --no-tests=error "${ctest_extra[@]}" 2>&1 | tee "$log"
+  rc="${PIPESTATUS[0]}"
+  set -e
+  t3="$(now)"
+  echo "[$name] test: $(elapsed "$t2" "$t3")"
+
+  # "100% tests passed, 0 tests failed out of 19"
+  local line failed total passed
+  line="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)"
+  if [ -z "$line" ]; then
+    fail "$name" "test (no CTest summary line)" 0 1
+  fi
+  failed="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")"
+  total="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")"
+  passed=$((total - failed))
+  if [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ]; then
+    [ "$failed" -eq 0 ] && failed=1
+    fail "$name" "test ($passed passed, $failed failed)" "$passed" "$failed"
+  fi
+  total_passed=$((total_passed + passed))
+  summaries+=("$(printf '%-6s %4d passed, 0 failed   configure %s, build %s, test %s' "$name" \
+    "$passed" "$(elapsed "$t0" "$t1")" "$(elapsed "$t1" "$t2")" "$(elapsed "$t2" "$t3")")")
+}
+
+start="$(now)"
+for config in "${configs[@]}"; do
+  run_config "$config"
+done
+summaries+=("total time $(elapsed "$start" "$(now)")")
+finish

@@ -1,0 +1,190 @@
+// Thread safety: single flight, shared exceptions, re-entrancy, and a mixed stress test.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <twat_cache/cache.hpp>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Runs `body(thread_index)` on n threads released together.
+template <class F>
+void run_threads(int n, F body) {
+  std::barrier start(n);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < n; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      body(t);
+    });
+  }
+  for (auto& th : threads) th.join();
+}
+
+}  // namespace
+
+TEST_CASE("single flight: 8 concurrent callers of one key run the function once") {
+  std::atomic<int> calls{0};
+  auto f = twat_cache::mcache([&calls](int x) {
+    calls.fetch_add(1);
+    std::this_thread::sleep_for(50ms);  // long enough that every caller arrives while it runs
+    return x * 3;
+  });
+  std::vector<int> results(8);
+  run_threads(8, [&](int t) { results[static_cast<std::size_t>(t)] = f(7); });
+  CHECK(calls.load() == 1);
+  for (int r : results) CHECK(r == 21);
+  CHECK(f.stats().size == 1);
+}
+
+TEST_CASE("single flight: the leader's exception reaches every waiter and is not cached") {
+  std::atomic<int> calls{0};
+  auto f = twat_cache::mcache([&calls](int) -> int {
+    calls.fetch_add(1);
+    std::this_thread::sleep_for(50ms);
+    throw std::runtime_error("backend down");
+  });
+  std::atomic<int> caught{0};
+  run_threads(8, [&](int) {
+    try {
+      f(1);
+    } catch (const std::runtime_error& e) {
+      if (std::string(e.what()) == "backend down") caught.fetch_add(1);
+    }
+  });
+  CHECK(caught.load() == 8);
+  CHECK(calls.load() == 1);
+  CHECK_FALSE(f.contains(1));
+  CHECK_THROWS(f(1));
+  CHECK(calls.load() == 2);
+}
+
+TEST_CASE("single flight off: concurrent callers each compute") {
+  std::atomic<int> calls{0};
+  auto f = twat_cache::mcache(
+      [&calls](int x) {
+        calls.fetch_add(1);
+        std::this_thread::sleep_for(50ms);
+        return x;
+      },
+      {.single_flight = false});
+  run_threads(4, [&](int) { f(1); });
+  CHECK(calls.load() == 4);
+}
+
+TEST_CASE("single flight: a re-entrant call of the same key does not wait on itself") {
+  auto f = twat_cache::mcache([](auto& self, int n) -> int {
+    thread_local int depth = 0;
+    if (depth > 0) return n + 100;
+    ++depth;
+    const int inner = self(n);  // the same key, from inside its own computation
+    --depth;
+    return inner;
+  });
+  CHECK(f(1) == 101);
+  CHECK(f(1) == 101);
+}
+
+TEST_CASE("single flight: different keys compute in parallel") {
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  auto f = twat_cache::mcache([&](int x) {
+    const int now = running.fetch_add(1) + 1;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(30ms);
+    running.fetch_sub(1);
+    return x;
+  });
+  run_threads(4, [&](int t) { f(t); });
+  CHECK(most.load() > 1);
+}
+
+TEST_CASE("stress: many threads, mixed hits, misses, evictions and invalidations, values checked") {
+  const auto p = GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu, twat_cache::policy::fifo,
+                          twat_cache::policy::rr);
+  CAPTURE(twat_cache::policy_name(p));
+  std::atomic<long> calls{0};
+  auto f = twat_cache::mcache(
+      [&calls](int key, const std::string& salt) {
+        calls.fetch_add(1, std::memory_order_relaxed);
+        return std::to_string(key) + ":" + salt;
+      },
+      {.maxsize = 64, .policy = p});
+  constexpr int threads = 8;
+  constexpr int ops = 20000;
+  std::atomic<long> lookups{0};
+  std::atomic<int> wrong{0};
+  run_threads(threads, [&](int t) {
+    std::mt19937 rng(static_cast<unsigned>(t) * 7919u + 1u);
+    std::uniform_int_distribution<int> hot(0, 40);
+    std::uniform_int_distribution<int> cold(0, 400);
+    std::uniform_int_distribution<int> op(0, 99);
+    for (int i = 0; i < ops; ++i) {
+      const int o = op(rng);
+      const int key = o < 80 ? hot(rng) : cold(rng);
+      const std::string salt = key % 2 ? "odd" : "even";
+      if (o < 95) {
+        const std::string value = f(key, salt);
+        lookups.fetch_add(1, std::memory_order_relaxed);
+        if (value != std::to_string(key) + ":" + salt) wrong.fetch_add(1);
+      } else if (o < 99) {
+        f.invalidate(key, salt);
+      } else {
+        (void)f.contains(key, salt);
+        (void)f.stats();
+      }
+    }
+  });
+  CHECK(wrong.load() == 0);
+  const auto s = f.stats();
+  CHECK(s.hits + s.misses == static_cast<std::uint64_t>(lookups.load()));
+  CHECK(s.size <= 64);
+  CHECK(s.hits > 0);
+  CHECK(s.evictions > 0);
+  CHECK(calls.load() <= static_cast<long>(s.misses));
+}
+
+TEST_CASE("more threads than reader slots still get right answers") {
+  auto f = twat_cache::mcache([](int x) { return x * 2; }, {.maxsize = 32});
+  std::atomic<int> wrong{0};
+  run_threads(TWAT_CACHE_MAX_READER_SLOTS + 16, [&](int t) {
+    for (int i = 0; i < 200; ++i) {
+      const int key = (t + i) % 50;
+      if (f(key) != key * 2) wrong.fetch_add(1);
+    }
+  });
+  CHECK(wrong.load() == 0);
+  const auto s = f.stats();
+  CHECK(s.hits + s.misses == static_cast<std::uint64_t>((TWAT_CACHE_MAX_READER_SLOTS + 16) * 200));
+}
+
+TEST_CASE("clear and get_stats race safely with calls") {
+  auto f = twat_cache::mcache([](int x) { return x + 1; }, {.maxsize = 16, .name = "racing"});
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0};
+  std::thread clearer([&] {
+    for (int i = 0; i < 200 && !stop.load(); ++i) {
+      f.clear();
+      (void)twat_cache::get_stats();
+      std::this_thread::yield();
+    }
+  });
+  run_threads(4, [&](int t) {
+    for (int i = 0; i < 20000; ++i) {
+      const int key = (i * 7 + t) % 40;
+      if (f(key) != key + 1) wrong.fetch_add(1);
+    }
+  });
+  stop.store(true);
+  clearer.join();
+  CHECK(wrong.load() == 0);
+}

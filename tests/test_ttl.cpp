@@ -1,0 +1,74 @@
+// ttl: entries expire a fixed time after their write. A manual clock keeps the tests instant.
+#include <catch2/catch.hpp>
+
+#include <twat_cache/cache.hpp>
+
+using namespace std::chrono_literals;
+
+TEST_CASE("an entry expires ttl after its write, for every policy") {
+  const auto p = GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu, twat_cache::policy::fifo,
+                          twat_cache::policy::rr);
+  const bool thread_safe = GENERATE(true, false);
+  CAPTURE(twat_cache::policy_name(p), thread_safe);
+  twat_cache::manual_clock clock;
+  int calls = 0;
+  auto f = twat_cache::mcache(
+      [&calls](int x) {
+        ++calls;
+        return x * 10 + calls;
+      },
+      {.ttl = 30s, .policy = p, .thread_safe = thread_safe, .clock = clock});
+  CHECK(f(1) == 11);
+  clock.advance(29s);
+  CHECK(f(1) == 11);  // still fresh
+  CHECK(calls == 1);
+  clock.advance(1s);
+  CHECK_FALSE(f.contains(1));
+  CHECK(f(1) == 12);  // expired at exactly ttl: recomputed
+  CHECK(calls == 2);
+  clock.advance(10s);
+  CHECK(f(1) == 12);  // the new value lives 30 s from its own write
+  const auto s = f.stats();
+  CHECK(s.hits == 2);
+  CHECK(s.misses == 2);
+}
+
+TEST_CASE("expired entries are purged on the next write, before any live entry is evicted") {
+  twat_cache::manual_clock clock;
+  auto f = twat_cache::mcache([](int x) { return x; }, {.maxsize = 3, .ttl = 10s, .clock = clock});
+  f(1);
+  f(2);
+  clock.advance(5s);
+  f(3);
+  clock.advance(6s);  // 1 and 2 are expired, 3 is not
+  f(4);
+  const auto s = f.stats();
+  CHECK(s.expirations == 2);
+  CHECK(s.evictions == 0);
+  CHECK(s.size == 2);
+  CHECK(f.contains(3));
+  CHECK(f.contains(4));
+}
+
+TEST_CASE("the std_lru engine honours ttl too") {
+  twat_cache::manual_clock clock;
+  int calls = 0;
+  auto f = twat_cache::memoize<twat_cache::engines::std_lru>(
+      [&calls](int x) {
+        ++calls;
+        return x;
+      },
+      twat_cache::mcache_options{.ttl = 1s, .clock = clock});
+  f(1);
+  f(1);
+  CHECK(calls == 1);
+  clock.advance(2s);
+  f(1);
+  CHECK(calls == 2);
+}
+
+TEST_CASE("without a manual clock, ttl runs on steady_clock") {
+  auto f = twat_cache::mcache([](int x) { return x; }, {.ttl = 1h});
+  f(1);
+  CHECK(f.contains(1));
+}
