@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Ratios and goals from bench_memory's JSON output.
+
+    bench_memory --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \\
+                 --benchmark_min_time=0.2 --benchmark_format=json > bench.json
+    scripts/bench_ratios.py bench.json          # or: ... | scripts/bench_ratios.py
+
+Uses the median of repeated runs when the file has aggregates, else the single runs. Prints
+Markdown tables: each benchmark's ns/op and its ratio to its baseline, with each goal marked met
+or missed. Exit status: 0 when every goal is met, 1 when one is missed, 2 on bad input.
+
+Pairing (by benchmark name):
+  hit/<key>/mcache/<policy>/<safety>  vs  hit/<key>/raw_flat_map/* (the fastest raw find, the
+                                          owned_key variant excepted)
+                                      and hit/<key>/classic_lru/<safety>
+  miss/<key>/mcache/<policy>/<safety> vs  miss/<key>/classic_lru/<safety>
+  mt/.../threads:2                    vs  the same benchmark's threads:1 (items per second)
+Goals: safe hit <= 2.0x raw; unsafe hit <= 1.3x raw; hit <= 0.5x classic LRU (2x faster);
+miss <= 1.5x classic LRU; 2 threads >= 1.6x one thread's throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+
+GOAL_SAFE_VS_RAW = 2.0
+GOAL_UNSAFE_VS_RAW = 1.3
+GOAL_HIT_VS_CLASSIC = 0.5
+GOAL_MISS_VS_CLASSIC = 1.5
+GOAL_THREAD_SCALING = 1.6
+
+TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def load_medians(data: dict) -> dict[str, dict]:
+    """name -> {"ns": real ns/op, "items_per_second": float|None} (medians when aggregated)."""
+    runs = data.get("benchmarks", [])
+    aggregated = any(r.get("run_type") == "aggregate" for r in runs)
+    out: dict[str, dict] = {}
+    for r in runs:
+        if aggregated:
+            if r.get("run_type") != "aggregate" or r.get("aggregate_name") != "median":
+                continue
+        elif r.get("run_type", "iteration") != "iteration":
+            continue
+        if r.get("error_occurred"):
+            out[r.get("run_name", r["name"])] = {"ns": None, "items_per_second": None,
+                                                 "error": r.get("error_message", "error")}
+            continue
+        name = r.get("run_name", r["name"])
+        scale = TIME_UNIT_NS[r.get("time_unit", "ns")]
+        out[name] = {"ns": r["real_time"] * scale,
+                     "items_per_second": r.get("items_per_second")}
+    return out
+
+
+def fmt_ns(v: float | None) -> str:
+    return "—" if v is None else (f"{v:.1f}" if v >= 10 else f"{v:.2f}")
+
+
+def fmt_ratio(v: float | None) -> str:
+    return "—" if v is None else f"{v:.2f}x"
+
+
+def verdict(ok: bool | None) -> str:
+    return "" if ok is None else ("met" if ok else "**missed**")
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else a / b
+
+
+class Report:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.missed: list[str] = []
+        self.met = 0
+
+    def goal(self, name: str, what: str, value: float | None, ok: bool | None) -> str:
+        if ok is None:
+            return ""
+        if ok:
+            self.met += 1
+        else:
+            self.missed.append(f"{name}: {what} = {fmt_ratio(value)}")
+        return verdict(ok)
+
+
+def hit_section(m: dict[str, dict], rep: Report) -> None:
+    keys = sorted({n.split("/")[1] for n in m if n.startswith("hit/")},
+                  key=lambda k: ["int", "string", "tuple3"].index(k)
+                  if k in ["int", "string", "tuple3"] else 99)
+    rep.lines += ["## Hit path (ns per call, median)", "",
+                  "| benchmark | ns/op | vs raw flat map | goal | vs classic LRU | goal (<= 0.50x) |",
+                  "|---|---:|---:|---|---:|---|"]
+    for key in keys:
+        prefix = f"hit/{key}/"
+        raws = {n: v for n, v in m.items() if n.startswith(prefix + "raw_flat_map")
+                and v["ns"] is not None and not n.endswith("owned_key")}
+        base_name = min(raws, key=lambda n: raws[n]["ns"]) if raws else None
+        base = raws[base_name]["ns"] if base_name else None
+        for name in sorted((n for n in m if n.startswith(prefix)), key=lambda n: order_key(n)):
+            v = m[name]
+            if v["ns"] is None:
+                rep.lines.append(f"| `{name}` | error: {v.get('error')} | | | | |")
+                rep.missed.append(f"{name}: did not run ({v.get('error')})")
+                continue
+            parts = name.split("/")
+            r_raw = ratio(v["ns"], base)
+            raw_cell = "baseline" if name == base_name else fmt_ratio(r_raw)
+            goal_raw = goal_classic = ""
+            r_cls = None
+            if parts[2] == "mcache":
+                safety = parts[4]
+                limit = GOAL_SAFE_VS_RAW if safety == "safe" else GOAL_UNSAFE_VS_RAW
+                ok = None if r_raw is None else r_raw <= limit
+                goal_raw = (f"<= {limit:.1f}x " + rep.goal(name, f"vs raw (<= {limit}x)", r_raw, ok)
+                            ).strip()
+                cls = m.get(f"hit/{key}/classic_lru/{safety}")
+                if cls and cls["ns"] is not None:
+                    r_cls = ratio(v["ns"], cls["ns"])
+                    goal_classic = rep.goal(name, "vs classic LRU (<= 0.5x)", r_cls,
+                                            r_cls <= GOAL_HIT_VS_CLASSIC)
+            rep.lines.append(f"| `{name}` | {fmt_ns(v['ns'])} | {raw_cell} | {goal_raw} | "
+                             f"{fmt_ratio(r_cls)} | {goal_classic} |")
+    rep.lines.append("")
+
+
+def miss_section(m: dict[str, dict], rep: Report) -> None:
+    names = [n for n in m if n.startswith("miss/")]
+    if not names:
+        return
+    rep.lines += ["## Miss with eviction (ns per call, median; maxsize 1,000, new key every call)",
+                  "", "| benchmark | ns/op | vs classic LRU | goal (<= 1.50x) |", "|---|---:|---:|---|"]
+    for name in sorted(names, key=order_key):
+        v = m[name]
+        if v["ns"] is None:
+            rep.lines.append(f"| `{name}` | error: {v.get('error')} | | |")
+            rep.missed.append(f"{name}: did not run ({v.get('error')})")
+            continue
+        parts = name.split("/")
+        cell, goal = "—", ""
+        if parts[2] == "classic_lru":
+            cell = "baseline"
+        elif parts[2] == "mcache":
+            safety = parts[4]
+            informational = safety not in ("safe", "unsafe")
+            safety = "safe" if safety.startswith("safe") else "unsafe"
+            cls = m.get(f"miss/{parts[1]}/classic_lru/{safety}")
+            if cls and cls["ns"] is not None:
+                r = ratio(v["ns"], cls["ns"])
+                cell = fmt_ratio(r)
+                goal = "(info)" if informational else rep.goal(
+                    name, "vs classic LRU (<= 1.5x)", r, r <= GOAL_MISS_VS_CLASSIC)
+        rep.lines.append(f"| `{name}` | {fmt_ns(v['ns'])} | {cell} | {goal} |")
+    rep.lines.append("")
+
+
+THREADS_RE = re.compile(r"^(?P<base>.*?)(?:/real_time)?/threads:(?P<n>\d+)$")
+
+
+def thread_section(m: dict[str, dict], rep: Report) -> None:
+    groups: dict[str, dict[int, dict]] = {}
+    for name, v in m.items():
+        mt = THREADS_RE.match(name)
+        if mt and name.startswith("mt/"):
+            groups.setdefault(mt.group("base"), {})[int(mt.group("n"))] = v
+    if not groups:
+        return
+    rep.lines += ["## Hit throughput, one shared object (items/s, median, wall clock)", "",
+                  "| benchmark | 1 thread | 2 threads | 2 vs 1 | goal (>= 1.60x) |",
+                  "|---|---:|---:|---:|---|"]
+    for base in sorted(groups, key=order_key):
+        g = groups[base]
+        one, two = g.get(1, {}), g.get(2, {})
+        a, b = one.get("items_per_second"), two.get("items_per_second")
+        r = ratio(b, a)
+        goal = ""
+        if base.split("/")[3] == "mcache" and r is not None:
+            goal = rep.goal(base, "2 threads vs 1 (>= 1.6x)", r, r >= GOAL_THREAD_SCALING)
+        rep.lines.append(f"| `{base}` | {fmt_ips(a)} | {fmt_ips(b)} | {fmt_ratio(r)} | {goal} |")
+    rep.lines.append("")
+
+
+def fmt_ips(v: float | None) -> str:
+    return "—" if v is None else f"{v / 1e6:.1f} M/s"
+
+
+POLICY_ORDER = {"lru": 0, "lfu": 1, "fifo": 2, "rr": 3}
+KIND_ORDER = {"raw_flat_map": 0, "classic_lru": 1, "mcache": 2}
+
+
+def order_key(name: str):
+    """Raw maps, then the classic LRU, then mcache: safe before unsafe, policies in doc order."""
+    parts = name.split("/")
+    if parts[0] == "mt":
+        parts = parts[1:]
+    kind = parts[2] if len(parts) > 2 else ""
+    rest = parts[3:]
+    if kind == "mcache" and len(rest) >= 2:
+        return (KIND_ORDER[kind], {"safe": 0, "unsafe": 1}.get(rest[1], 2),
+                POLICY_ORDER.get(rest[0], 9), name)
+    return (KIND_ORDER.get(kind, 9), 0, 0, name)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("json", nargs="?", help="benchmark JSON file (default: stdin)")
+    args = ap.parse_args()
+    try:
+        text = open(args.json, encoding="utf-8").read() if args.json else sys.stdin.read()
+        # Google Benchmark prints console lines before the JSON when stdout and the JSON go to one
+        # stream by mistake; start at the first brace.
+        data = json.loads(text[text.index("{"):])
+    except (OSError, ValueError) as e:
+        print(f"bench_ratios: cannot read benchmark JSON: {e}", file=sys.stderr)
+        return 2
+    m = load_medians(data)
+    if not m:
+        print("bench_ratios: no benchmark results in the input", file=sys.stderr)
+        return 2
+    rep = Report()
+    ctx = data.get("context", {})
+    agg = "medians of repetitions" if any(
+        r.get("run_type") == "aggregate" for r in data.get("benchmarks", [])) else "single runs"
+    rep.lines += [f"Host {ctx.get('host_name', '?')}, {ctx.get('num_cpus', '?')} CPUs at "
+                  f"{ctx.get('mhz_per_cpu', '?')} MHz, {agg}.", ""]
+    hit_section(m, rep)
+    miss_section(m, rep)
+    thread_section(m, rep)
+    rep.lines.append(f"Goals met: {rep.met}; missed: {len(rep.missed)}.")
+    for line in rep.missed:
+        rep.lines.append(f"- missed: {line}")
+    print("\n".join(rep.lines))
+    return 1 if rep.missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
