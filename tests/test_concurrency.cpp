@@ -25,7 +25,8 @@ void run_threads(int n, F body) {
       body(t);
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
 }
 
 }  // namespace
@@ -40,7 +41,8 @@ TEST_CASE("single flight: 8 concurrent callers of one key run the function once"
   std::vector<int> results(8);
   run_threads(8, [&](int t) { results[static_cast<std::size_t>(t)] = f(7); });
   CHECK(calls.load() == 1);
-  for (int r : results) CHECK(r == 21);
+  for (int r : results)
+    CHECK(r == 21);
   CHECK(f.stats().size == 1);
 }
 
@@ -109,8 +111,8 @@ TEST_CASE("single flight: different keys compute in parallel") {
 }
 
 TEST_CASE("stress: many threads, mixed hits, misses, evictions and invalidations, values checked") {
-  const auto p = GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu, twat_cache::policy::fifo,
-                          twat_cache::policy::rr);
+  const auto p = GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu,
+                          twat_cache::policy::fifo, twat_cache::policy::rr);
   CAPTURE(twat_cache::policy_name(p));
   std::atomic<long> calls{0};
   auto f = twat_cache::mcache(
@@ -187,4 +189,37 @@ TEST_CASE("clear and get_stats race safely with calls") {
   stop.store(true);
   clearer.join();
   CHECK(wrong.load() == 0);
+}
+
+TEST_CASE("hits switch to fence-free announcements when writes are rare, and back; values hold") {
+  // The reader lock changes how hits announce themselves with the write rate. Whatever the mode,
+  // and across every switch, each call must return its own key's value.
+  constexpr int keys = 256;
+  auto f = twat_cache::mcache([](int x) { return x * 7 + 1; }, {.maxsize = 2 * keys});
+  for (int k = 0; k < keys; ++k)
+    REQUIRE(f(k) == k * 7 + 1);
+
+  const bool light_possible = twat_cache::detail::heavy_barrier_available();
+  for (int round = 0; round < 3; ++round) {
+    // Read-mostly: two threads hit for a while; the mode turns light where it can.
+    run_threads(2, [&](int t) {
+      for (int i = 0; i < 40'000; ++i) {
+        const int k = (i * 31 + t) % keys;
+        REQUIRE(f(k) == k * 7 + 1);
+      }
+    });
+    if (light_possible) CHECK(f.engine().light_readers());
+
+    // Write-heavy: every call a new key, evicting; hits keep running on the other thread.
+    run_threads(2, [&](int t) {
+      for (int i = 0; i < 5'000; ++i) {
+        const int k = t == 0 ? keys + round * 100'000 + i : i % keys;
+        const int v = f(k);
+        if (v != k * 7 + 1) FAIL("key " << k << " returned " << v);
+      }
+    });
+    for (int i = 0; i < 100; ++i)
+      REQUIRE(f(-1 - round * 1000 - i) == (-1 - round * 1000 - i) * 7 + 1);
+    CHECK_FALSE(f.engine().light_readers());
+  }
 }

@@ -37,7 +37,19 @@
 
 /// Access records a thread buffers before they are applied to the eviction policy.
 #ifndef TWAT_CACHE_ACCESS_BUFFER_SIZE
-#define TWAT_CACHE_ACCESS_BUFFER_SIZE 24
+#define TWAT_CACHE_ACCESS_BUFFER_SIZE 120
+#endif
+
+/// 1 when compiled with ThreadSanitizer (g++ defines __SANITIZE_THREAD__, clang has the feature).
+#if defined(__SANITIZE_THREAD__)
+#define TWAT_CACHE_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TWAT_CACHE_UNDER_TSAN 1
+#endif
+#endif
+#ifndef TWAT_CACHE_UNDER_TSAN
+#define TWAT_CACHE_UNDER_TSAN 0
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)

@@ -4,8 +4,8 @@
 
 #include <cstdint>
 #include <limits>
-#include <vector>
 #include <twat_cache/version.hpp>
+#include <vector>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 namespace detail {

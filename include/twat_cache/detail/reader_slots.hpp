@@ -1,12 +1,16 @@
 #pragma once
 // A reader-writer lock whose readers never write a shared cache line: each thread owns a slot
-// (a cache line of its own) per lock, and a reader announces itself in its slot only. A hit thus
-// costs one store-load fence on a line no other core wants, and two threads hitting the cache
-// scale instead of fighting over a mutex. Writers (misses, evictions) take a mutex and wait for
-// every announced reader to leave: they are rare next to hits in a cache worth having.
+// (a cache line of its own) per lock, and a reader announces itself in its slot only, so two
+// threads hitting the cache scale instead of fighting over a mutex. Writers (misses, evictions)
+// take a mutex and wait for every announced reader to leave.
+//
+// The announcement needs a store-load fence. While writes are frequent it is a locked instruction
+// in the reader; while they are rare (a warm cache: the hot path worth having) it moves to the
+// writer as an asymmetric heavy_barrier(), and an uncontended hit then runs no locked instruction
+// at all. The lock switches between the two by itself from the write rate it sees.
 //
 // The slot also carries what a reader must record without a shared write: hit and miss counters
-// and a buffer of accessed entries, applied to the eviction policy under the exclusive lock.
+// and a buffer of accessed entries, applied to the eviction policy under the writer mutex.
 
 #include <atomic>
 #include <cstdint>
@@ -14,8 +18,9 @@
 #include <mutex>
 #include <new>
 #include <thread>
-#include <vector>
 #include <twat_cache/config.hpp>
+#include <twat_cache/detail/heavy_barrier.hpp>
+#include <vector>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 namespace detail {
@@ -82,6 +87,9 @@ inline constexpr std::size_t cache_line = 64;
 struct alignas(cache_line) reader_slot {
   std::atomic<std::uint32_t> active{0};
   std::uint32_t buffered = 0;  // access records waiting in `buffer`
+  // Locked reader sections until the owner next reviews the lock's mode (see review_mode).
+  static constexpr std::uint32_t review_period = 4096;
+  std::uint32_t until_review = review_period;
   // Single writer (the owning thread, or a holder of the exclusive lock): updated with a load and
   // a store, never a locked read-modify-write.
   std::atomic<std::uint64_t> hits{0};
@@ -91,8 +99,8 @@ struct alignas(cache_line) reader_slot {
   static void bump(std::atomic<std::uint64_t>& counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
-  /// Records an access. The owner drains a full buffer before its next lookup, so a record is
-  /// never dropped in practice; the bound only guards the array.
+  /// Records an access. The owner drains a full buffer right after its lookup; only while a
+  /// writer holds the lock does a full buffer drop records (the policy is then approximate).
   void record(std::uint32_t handle) noexcept {
     if (buffered < TWAT_CACHE_ACCESS_BUFFER_SIZE) buffer[buffered++] = handle;
   }
@@ -106,7 +114,8 @@ class reader_slots_lock {
   reader_slots_lock(const reader_slots_lock&) = delete;
   reader_slots_lock& operator=(const reader_slots_lock&) = delete;
   ~reader_slots_lock() {
-    for (auto& s : slots_) delete s.load(std::memory_order_relaxed);
+    for (auto& s : slots_)
+      delete s.load(std::memory_order_relaxed);
   }
 
   /// Enters a shared section and returns this thread's slot, or nullptr when this thread has no
@@ -117,11 +126,27 @@ class reader_slots_lock {
     reader_slot* slot = slots_[id].load(std::memory_order_acquire);
     if (TWAT_CACHE_UNLIKELY(slot == nullptr)) slot = create_slot(id);
     for (;;) {
-      // Dekker's handshake with lock(): announce, then look for a writer. seq_cst on both
-      // sides guarantees that at least one of the two sees the other.
-      // exchange, not store: g++ compiles a seq_cst store to mov+mfence, slower than xchg.
-      slot->active.exchange(1, std::memory_order_seq_cst);
-      if (TWAT_CACHE_LIKELY(!writer_active_.load(std::memory_order_seq_cst))) return slot;
+      // Dekker's handshake with lock(): announce, then look for a writer; at least one of the
+      // two sees the other. The reader's half of the fence is either a locked instruction or,
+      // while writes are rare, nothing but a compiler barrier, the writer's heavy_barrier()
+      // supplying the hardware fence for both.
+      if (light_readers_.load(std::memory_order_relaxed)) {
+        slot->active.store(1, std::memory_order_relaxed);
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+        // The mode is read again: a writer that switched readers back to locked instructions
+        // skips heavy_barrier() from then on, so a stale light announcement must not stand.
+        if (TWAT_CACHE_LIKELY(!writer_active_.load(std::memory_order_acquire) &&
+                              light_readers_.load(std::memory_order_relaxed))) {
+          return slot;
+        }
+      } else {
+        // exchange, not store: g++ compiles a seq_cst store to mov+mfence, slower than xchg.
+        slot->active.exchange(1, std::memory_order_seq_cst);
+        if (TWAT_CACHE_LIKELY(!writer_active_.load(std::memory_order_seq_cst))) {
+          if (TWAT_CACHE_UNLIKELY(--slot->until_review == 0)) review_mode(*slot);
+          return slot;
+        }
+      }
       slot->active.store(0, std::memory_order_release);
       std::lock_guard wait_for_writer(writer_mutex_);
     }
@@ -134,6 +159,9 @@ class reader_slots_lock {
   void lock() {
     writer_mutex_.lock();
     writer_active_.store(true, std::memory_order_seq_cst);
+    const bool light = light_readers_.load(std::memory_order_relaxed) != 0;
+    if (light) full_barrier_on_every_cpu();
+    std::uint64_t reads = 0;
     const std::uint32_t used = slots_used_.load(std::memory_order_seq_cst);
     for (std::uint32_t i = 0; i < used; ++i) {
       reader_slot* slot = slots_[i].load(std::memory_order_acquire);
@@ -141,12 +169,30 @@ class reader_slots_lock {
       for (unsigned spins = 0; slot->active.load(std::memory_order_acquire) != 0; ++spins) {
         if (spins > 64) std::this_thread::yield();
       }
+      reads +=
+          slot->hits.load(std::memory_order_relaxed) + slot->misses.load(std::memory_order_relaxed);
     }
+    ++writes_;
+    // Frequent writes make heavy_barrier() dearer than the locked instructions it saves readers:
+    // back to those. Counters zeroed by clear() read as "many reads", which keeps the mode.
+    if (light && reads >= reads_at_last_write_ &&
+        reads - reads_at_last_write_ < min_reads_per_write) {
+      light_readers_.store(0, std::memory_order_relaxed);
+    }
+    reads_at_last_write_ = reads;
   }
 
   void unlock() noexcept {
     writer_active_.store(false, std::memory_order_release);
     writer_mutex_.unlock();
+  }
+
+  /// The mutex writers hold: enough, without waiting for readers, for state readers never touch.
+  std::mutex& writer_mutex() noexcept { return writer_mutex_; }
+
+  /// True while readers announce themselves without a locked instruction (for tests).
+  [[nodiscard]] bool light_readers() const noexcept {
+    return light_readers_.load(std::memory_order_relaxed) != 0;
   }
 
   /// Calls f(slot) for every slot created so far. Under lock(), the slots are quiet.
@@ -159,6 +205,31 @@ class reader_slots_lock {
   }
 
  private:
+  // Light readers pay off when a write (one heavy_barrier(), ~25 locked instructions' worth)
+  // comes rarely: switched on after a review period with at most max_writes_per_review writes,
+  // off when a write finds fewer than min_reads_per_write reads since the one before.
+  static constexpr std::uint64_t max_writes_per_review = 4;
+  static constexpr std::uint64_t min_reads_per_write = 64;
+
+  /// A locked reader's periodic look at the write rate: rare writes switch readers to light.
+  TWAT_CACHE_NOINLINE void review_mode(reader_slot& slot) {
+    slot.until_review = reader_slot::review_period;
+    if (!heavy_barrier_available()) return;
+    std::unique_lock lock(writer_mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    if (writes_ - writes_at_review_ <= max_writes_per_review) {
+      light_readers_.store(1, std::memory_order_relaxed);
+    }
+    writes_at_review_ = writes_;
+  }
+
+  static void full_barrier_on_every_cpu() noexcept {
+    // Registered successfully, the system call does not fail; should it all the same, retrying
+    // is the only answer that keeps readers out of a half-made write.
+    while (!heavy_barrier())
+      std::this_thread::yield();
+  }
+
   TWAT_CACHE_NOINLINE reader_slot* create_slot(std::uint32_t id) {
     auto fresh = std::make_unique<reader_slot>();
     reader_slot* expected = nullptr;
@@ -175,8 +246,14 @@ class reader_slots_lock {
 
   std::atomic<reader_slot*> slots_[max_slots] = {};
   std::atomic<std::uint32_t> slots_used_{0};
+  // Read by every reader, written by writers only: one line, apart from the slot table.
   alignas(cache_line) std::atomic<bool> writer_active_{false};
+  std::atomic<std::uint8_t> light_readers_{0};
   std::mutex writer_mutex_;
+  // Guarded by writer_mutex_.
+  std::uint64_t writes_ = 0;
+  std::uint64_t writes_at_review_ = 0;
+  std::uint64_t reads_at_last_write_ = 0;
 };
 
 }  // namespace detail

@@ -31,7 +31,8 @@ class cache_registry {
     const std::uint64_t id = ++last_id_;
     if (name.empty()) name = "cache";
     std::string unique = name;
-    for (unsigned n = 2; names_in_use(unique); ++n) unique = name + "#" + std::to_string(n);
+    for (unsigned n = 2; names_in_use(unique); ++n)
+      unique = name + "#" + std::to_string(n);
     entries_.emplace(id, entry{std::move(unique), cache, stats, clear});
     return id;
   }
@@ -45,13 +46,15 @@ class cache_registry {
   std::map<std::string, cache_stats> stats() {
     std::lock_guard lock(mutex_);
     std::map<std::string, cache_stats> out;
-    for (const auto& [id, e] : entries_) out.emplace(e.name, e.stats(e.cache));
+    for (const auto& [id, e] : entries_)
+      out.emplace(e.name, e.stats(e.cache));
     return out;
   }
 
   void clear_all() {
     std::lock_guard lock(mutex_);
-    for (const auto& [id, e] : entries_) e.clear(e.cache);
+    for (const auto& [id, e] : entries_)
+      e.clear(e.cache);
   }
 
  private:

@@ -3,8 +3,8 @@
 // member function pointer (the object becomes the first argument), a functor or lambda with one
 // call operator, or a recursive lambda `[](auto& self, int n) -> R {...}` (self is dropped).
 
-#include <type_traits>
 #include <twat_cache/version.hpp>
+#include <type_traits>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 namespace detail {
@@ -33,10 +33,10 @@ struct function_traits<R (*)(A...) noexcept> : function_traits<R(A...)> {};
 
 // Member functions: the object is the first argument. A const member takes it by const
 // reference; a non-const one by non-const reference, which memoize rejects with a message.
-#define TWAT_CACHE_MEMBER_TRAITS_(QUALS, OBJ)                           \
-  template <class R, class C, class... A>                               \
+#define TWAT_CACHE_MEMBER_TRAITS_(QUALS, OBJ)                                      \
+  template <class R, class C, class... A>                                          \
   struct function_traits<R (C::*)(A...) QUALS> : function_traits<R(OBJ, A...)> {}; \
-  template <class R, class C, class... A>                               \
+  template <class R, class C, class... A>                                          \
   struct function_traits<R (C::*)(A...) QUALS noexcept> : function_traits<R(OBJ, A...)> {};
 TWAT_CACHE_MEMBER_TRAITS_(, C&)
 TWAT_CACHE_MEMBER_TRAITS_(&, C&)
@@ -49,10 +49,10 @@ template <class M>
 struct call_operator_traits {
   static constexpr bool known = false;
 };
-#define TWAT_CACHE_CALL_OPERATOR_TRAITS_(QUALS)                                          \
-  template <class R, class C, class... A>                                               \
-  struct call_operator_traits<R (C::*)(A...) QUALS> : function_traits<R(A...)> {};       \
-  template <class R, class C, class... A>                                               \
+#define TWAT_CACHE_CALL_OPERATOR_TRAITS_(QUALS)                                    \
+  template <class R, class C, class... A>                                          \
+  struct call_operator_traits<R (C::*)(A...) QUALS> : function_traits<R(A...)> {}; \
+  template <class R, class C, class... A>                                          \
   struct call_operator_traits<R (C::*)(A...) QUALS noexcept> : function_traits<R(A...)> {};
 TWAT_CACHE_CALL_OPERATOR_TRAITS_()
 TWAT_CACHE_CALL_OPERATOR_TRAITS_(const)
@@ -72,22 +72,28 @@ struct callable_signature {
   static constexpr bool known = false;
 };
 template <class F>
-  requires function_traits<F>::known
-struct callable_signature<F> : function_traits<F> {};
+requires function_traits<F>::known struct callable_signature<F> : function_traits<F> {
+};
 template <class F>
-  requires(!function_traits<F>::known) && requires { &F::operator(); }
+  requires(!function_traits<F>::known)
+&&requires {
+  &F::operator();
+}
 struct callable_signature<F> : call_operator_traits<decltype(&F::operator())> {};
 template <class F>
-  requires(!function_traits<F>::known) && (!requires { &F::operator(); }) &&
-          requires { &F::template operator()<self_placeholder>; }
+  requires(!function_traits<F>::known)
+&&(!requires { &F::operator(); }) && requires {
+  &F::template operator()<self_placeholder>;
+}
 struct callable_signature<F>
-    : drop_self<typename call_operator_traits<decltype(&F::template operator()<self_placeholder>)>::signature> {
-};
+    : drop_self<typename call_operator_traits<
+          decltype(&F::template operator()<self_placeholder>)>::signature> {};
 
 template <class Sig, class F>
 struct resolve_signature {
-  static_assert(function_traits<Sig>::known,
-                "twat_cache: the explicit signature must be a function type, e.g. mcache<int(int)>(f)");
+  static_assert(
+      function_traits<Sig>::known,
+      "twat_cache: the explicit signature must be a function type, e.g. mcache<int(int)>(f)");
   using type = typename function_traits<Sig>::signature;
 };
 template <class F>

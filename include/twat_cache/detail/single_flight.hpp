@@ -12,9 +12,9 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <utility>
 #include <twat_cache/detail/reader_slots.hpp>
 #include <twat_cache/key.hpp>
+#include <utility>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 namespace detail {
@@ -102,7 +102,8 @@ class flight_gate {
 
   static void unlink(stripe& s, flight* me) noexcept {
     flight** p = &s.head;
-    while (*p != me) p = &(*p)->next;
+    while (*p != me)
+      p = &(*p)->next;
     *p = me->next;
   }
 
