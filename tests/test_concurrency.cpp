@@ -193,33 +193,39 @@ TEST_CASE("clear and get_stats race safely with calls") {
 
 TEST_CASE("hits switch to fence-free announcements when writes are rare, and back; values hold") {
   // The reader lock changes how hits announce themselves with the write rate. Whatever the mode,
-  // and across every switch, each call must return its own key's value.
+  // and across every switch, each call must return its own key's value. (Catch2's assertions
+  // are not thread-safe: threads count wrong values, the test thread checks the count.)
   constexpr int keys = 256;
   auto f = twat_cache::mcache([](int x) { return x * 7 + 1; }, {.maxsize = 2 * keys});
   for (int k = 0; k < keys; ++k)
     REQUIRE(f(k) == k * 7 + 1);
 
   const bool light_possible = twat_cache::detail::heavy_barrier_available();
+  std::atomic<int> wrong{0};
   for (int round = 0; round < 3; ++round) {
     // Read-mostly: two threads hit for a while; the mode turns light where it can.
     run_threads(2, [&](int t) {
       for (int i = 0; i < 40'000; ++i) {
         const int k = (i * 31 + t) % keys;
-        REQUIRE(f(k) == k * 7 + 1);
+        if (f(k) != k * 7 + 1) wrong.fetch_add(1);
       }
     });
+    REQUIRE(wrong.load() == 0);
     if (light_possible) CHECK(f.engine().light_readers());
 
     // Write-heavy: every call a new key, evicting; hits keep running on the other thread.
     run_threads(2, [&](int t) {
       for (int i = 0; i < 5'000; ++i) {
         const int k = t == 0 ? keys + round * 100'000 + i : i % keys;
-        const int v = f(k);
-        if (v != k * 7 + 1) FAIL("key " << k << " returned " << v);
+        if (f(k) != k * 7 + 1) wrong.fetch_add(1);
       }
     });
-    for (int i = 0; i < 100; ++i)
-      REQUIRE(f(-1 - round * 1000 - i) == (-1 - round * 1000 - i) * 7 + 1);
+    REQUIRE(wrong.load() == 0);
+    // A burst of writes with no reads between them: readers go back to locked instructions.
+    for (int i = 0; i < 100; ++i) {
+      const int k = -1 - round * 1000 - i;
+      REQUIRE(f(k) == k * 7 + 1);
+    }
     CHECK_FALSE(f.engine().light_readers());
   }
 }

@@ -22,7 +22,9 @@ struct account {
   bool operator==(const account&) const = default;
   int projected(int years) const { return balance + years * id; }
 };
-auto twat_cache_key(const account& a) { return std::tie(a.id, a.balance); }
+auto twat_cache_key(const account& a) {
+  return std::tie(a.id, a.balance);
+}
 
 /// The smallest engine a user could write: a map, no eviction.
 template <class K, class V>
@@ -123,7 +125,8 @@ TEST_CASE("recursion through auto& self memoizes every level") {
 }
 
 TEST_CASE("recursion with an explicit signature and a deduced return type") {
-  auto fact = twat_cache::mcache<long(int)>([](auto& self, int n) { return n <= 1 ? 1L : n * self(n - 1); });
+  auto fact = twat_cache::mcache<long(int)>(
+      [](auto& self, int n) { return n <= 1 ? 1L : n * self(n - 1); });
   CHECK(fact(20) == 2432902008176640000L);
 }
 
@@ -243,9 +246,10 @@ TEST_CASE("a failing put is counted and logged, and the call still returns") {
     void put(const int&, int) { throw std::runtime_error("disk full"); }
   };
   std::vector<std::string> logged;
-  twat_cache::set_logger([&logged](twat_cache::log_level, std::string_view cause, std::string_view message) {
-    logged.emplace_back(std::string(cause) + ": " + std::string(message));
-  });
+  twat_cache::set_logger(
+      [&logged](twat_cache::log_level, std::string_view cause, std::string_view message) {
+        logged.emplace_back(std::string(cause) + ": " + std::string(message));
+      });
   auto f = twat_cache::memoize<failing_engine>([](int x) { return x + 1; });
   CHECK(f(1) == 2);
   CHECK(f(1) == 2);
@@ -253,4 +257,39 @@ TEST_CASE("a failing put is counted and logged, and the call still returns") {
   REQUIRE(logged.size() == 1);  // once per cause
   CHECK(logged[0].find("disk full") != std::string::npos);
   twat_cache::set_logger({});
+}
+
+namespace {
+// A value whose copy fails on demand: storing it in the cache copies it, returning it moves it.
+bool fail_copies = false;
+struct fragile {
+  int v = 0;
+  explicit fragile(int x) : v(x) {}
+  fragile(const fragile& other) : v(other.v) {
+    if (fail_copies) throw std::runtime_error("copy refused");
+  }
+  fragile(fragile&&) noexcept = default;
+  fragile& operator=(const fragile&) = default;
+  fragile& operator=(fragile&&) noexcept = default;
+};
+}  // namespace
+
+TEST_CASE("a result that cannot be stored is still returned, counted as an error, not cached") {
+  int calls = 0;
+  auto f = twat_cache::mcache([&calls](int x) {
+    ++calls;
+    return fragile(x * 2);
+  });
+  twat_cache::set_logger([](twat_cache::log_level, std::string_view, std::string_view) {});
+  fail_copies = true;
+  const fragile first = f(4);
+  fail_copies = false;
+  twat_cache::set_logger(nullptr);
+  CHECK(first.v == 8);
+  CHECK(f.stats().errors == 1);
+  CHECK_FALSE(f.contains(4));
+  CHECK(f(4).v == 8);  // computed again, and stored this time
+  CHECK(f(4).v == 8);
+  CHECK(calls == 2);
+  CHECK(f.stats().hits == 1);
 }

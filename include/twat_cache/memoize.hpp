@@ -13,8 +13,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
-#include <utility>
 #include <twat_cache/detail/registry.hpp>
 #include <twat_cache/detail/signature.hpp>
 #include <twat_cache/detail/single_flight.hpp>
@@ -22,6 +20,8 @@
 #include <twat_cache/key.hpp>
 #include <twat_cache/logging.hpp>
 #include <twat_cache/stats.hpp>
+#include <type_traits>
+#include <utility>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 
@@ -36,8 +36,8 @@ namespace detail {
 /// How the wrapper hands a parameter of type P to the function: as it holds it, except that an
 /// rvalue-reference parameter gets a fresh copy (the cache keeps the original for the key).
 template <class P>
-using passed_t = std::conditional_t<std::is_rvalue_reference_v<P>, std::remove_cvref_t<P>,
-                                    call_param_t<P>>;
+using passed_t =
+    std::conditional_t<std::is_rvalue_reference_v<P>, std::remove_cvref_t<P>, call_param_t<P>>;
 
 template <class P>
 inline constexpr bool non_const_lvalue_ref_v =
@@ -61,6 +61,13 @@ class memoized<Engine, R(Params...), F> {
 
   using traits = key_traits<Params...>;
   using view_type = typename traits::view_type;
+
+  // An engine with its own single flight (sharing its locks) is used instead of the generic gate.
+  static constexpr bool native_single_flight =
+      requires(Engine & e, const view_type& v, typename traits::key_type (*make_key)(),
+               std::remove_cvref_t<R> (*compute)(), void (*on_store_error)(std::exception_ptr)) {
+    e.get_or_compute(v, make_key, compute, on_store_error);
+  };
 
  public:
   using engine_type = Engine;
@@ -99,7 +106,7 @@ class memoized<Engine, R(Params...), F> {
   /// refresh the entry's place in the eviction order (where the engine allows).
   [[nodiscard]] bool contains(detail::call_param_t<Params>... args) const {
     const view_type view = traits::make_view(args...);
-    if constexpr (requires(Engine& e) { e.contains(lookup(view)); }) {
+    if constexpr (requires(Engine & e) { e.contains(lookup(view)); }) {
       return state_->engine.contains(lookup(view));
     } else {
       return state_->engine.get(lookup(view)).has_value();
@@ -122,9 +129,11 @@ class memoized<Engine, R(Params...), F> {
   struct state {
     template <class Fn, class... EngineArgs>
     state(memoize_options o, Fn&& f, EngineArgs&&... engine_args)
-        : options(std::move(o)), fn(std::forward<Fn>(f)),
+        : options(std::move(o)),
+          fn(std::forward<Fn>(f)),
           engine(std::forward<EngineArgs>(engine_args)...) {
-      if (options.single_flight) gate = std::make_unique<detail::flight_gate<view_type, value_type>>();
+      if (options.single_flight && !native_single_flight)
+        gate = std::make_unique<detail::flight_gate<view_type, value_type>>();
     }
     state(const state&) = delete;
     state& operator=(const state&) = delete;
@@ -160,7 +169,7 @@ class memoized<Engine, R(Params...), F> {
 
   /// What the engine is asked with: the borrowed view when it takes one, else an owned key.
   static decltype(auto) lookup(const view_type& view) {
-    if constexpr (requires(Engine& e) { e.get(view); }) {
+    if constexpr (requires(Engine & e) { e.get(view); }) {
       return (view);
     } else {
       return traits::make_key(view);
@@ -175,9 +184,14 @@ class memoized<Engine, R(Params...), F> {
       store(view, value);
       return value;
     };
-    if (!s.gate) return compute();
+    if (!s.options.single_flight) return compute();
+    if constexpr (native_single_flight) {
+      return s.engine.get_or_compute(
+          lookup(view), [&view] { return traits::make_key(view); }, [&] { return invoke(args...); },
+          [this](std::exception_ptr e) { report_store_error(e); });
+    }
     auto recheck = [&]() -> std::optional<value_type> {
-      if constexpr (requires(Engine& e) { e.peek(lookup(view)); }) {
+      if constexpr (requires(Engine & e) { e.peek(lookup(view)); }) {
         return s.engine.peek(lookup(view));
       } else {
         return std::nullopt;
@@ -198,19 +212,25 @@ class memoized<Engine, R(Params...), F> {
   }
 
   void store(const view_type& view, const value_type& value) const noexcept {
-    state& s = *state_;
     try {
-      s.engine.put(traits::make_key(view), value);
-    } catch (const std::exception& e) {
-      s.errors.fetch_add(1, std::memory_order_relaxed);
-      detail::log_once(log_level::error, std::string("put.") + std::string(Engine::name()),
-                       std::string("storing a result failed (the call still returned it): ") +
-                           e.what());
+      state_->engine.put(traits::make_key(view), value);
     } catch (...) {
-      s.errors.fetch_add(1, std::memory_order_relaxed);
-      detail::log_once(log_level::error, std::string("put.") + std::string(Engine::name()),
-                       "storing a result failed with an unknown exception");
+      report_store_error(std::current_exception());
     }
+  }
+
+  /// A failed put is counted and logged, never thrown at the caller: the call has its value.
+  void report_store_error(std::exception_ptr error) const noexcept {
+    state_->errors.fetch_add(1, std::memory_order_relaxed);
+    std::string what = "an unknown exception";
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    detail::log_once(log_level::error, std::string("put.") + std::string(Engine::name()),
+                     "storing a result failed (the call still returned it): " + what);
   }
 
   std::shared_ptr<state> state_;
@@ -226,7 +246,8 @@ struct engine_for_signature<EngineTemplate, R(Params...), F> {
 };
 
 template <class T>
-inline constexpr bool is_memoize_options_v = std::is_same_v<std::remove_cvref_t<T>, memoize_options>;
+inline constexpr bool is_memoize_options_v =
+    std::is_same_v<std::remove_cvref_t<T>, memoize_options>;
 
 template <class Engine, class Sig, class F, class... Args>
 auto make_memoized(F&& f, Args&&... args) {

@@ -183,9 +183,12 @@ class reader_slots_lock {
   }
 
   void unlock() noexcept {
-    writer_active_.store(false, std::memory_order_release);
+    release_readers();
     writer_mutex_.unlock();
   }
+
+  /// Half of unlock(): readers may enter again; the writer mutex stays held by the caller.
+  void release_readers() noexcept { writer_active_.store(false, std::memory_order_release); }
 
   /// The mutex writers hold: enough, without waiting for readers, for state readers never touch.
   std::mutex& writer_mutex() noexcept { return writer_mutex_; }

@@ -15,11 +15,15 @@
 /// applies each access at once.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 #include <twat_cache/config.hpp>
 #include <twat_cache/detail/index_list.hpp>
 #include <twat_cache/detail/reader_slots.hpp>
@@ -138,23 +142,78 @@ class basic_memory {
     });
   }
 
-  void put(const Key& key, Value value) {
+  void put(const Key& key, Value value) { put(Key(key), std::move(value)); }
+
+  void put(Key&& key, Value value) {
     const exclusive_guard guard{*this};
-    drain_access_records();
-    const std::int64_t now = ttl_ns_ != 0 ? now_ns() : 0;
-    if (ttl_ns_ != 0) purge_expired(now);
-    if (const auto it = map_.find(key); it != map_.end()) {
-      entry& e = it->second;
-      e.value = std::move(value);
-      if (ttl_ns_ != 0) {
-        e.expires_at = now + ttl_ns_;
-        age_order_.move_to_back(age_links_, e.handle);
-      }
-      apply_access(e.handle);
-      return;
+    put_locked(std::move(key), std::move(value));
+  }
+
+  /// Single flight on the engine's own locks, called by the wrapper after a miss: returns the
+  /// value for `key`, from the entry stored since the miss, from a concurrent caller computing
+  /// the same key (its value or its exception), or from `compute()`, which it then stores. The
+  /// registry of flights is guarded by the writer mutex, so registering costs the miss one mutex
+  /// and one find (no reader handshake), and landing shares the put's exclusive section.
+  /// `make_key()` builds the owned key (once); `on_store_error(std::exception_ptr)` hears of a
+  /// failed put, after which the computed value is returned all the same.
+  template <class K, class MakeKey, class Compute, class OnStoreError>
+  Value get_or_compute(const K& key, MakeKey&& make_key, Compute&& compute,
+                       OnStoreError&& on_store_error) {
+    Key owned = make_key();
+    if (!options_.thread_safe) {  // one thread by contract: nobody to share with
+      Value value = compute();
+      store_reporting(std::move(owned), value, on_store_error);
+      return value;
     }
-    if (capacity_ != 0 && map_.size() >= capacity_) evict_one();
-    insert_new(key, std::move(value), now);
+    flight me{&owned, std::this_thread::get_id(), nullptr, false, 0, nullptr, {}};
+    {
+      std::unique_lock lock(lock_.writer_mutex());
+      if (const element* e = find_live(key)) return e->second.value;  // stored since our miss
+      for (flight* f = flights_; f != nullptr; f = f->next) {
+        if (!key_equal<Key>{}(*f->key, key)) continue;
+        if (f->owner == me.owner) {  // re-entrant: waiting on ourselves would never end
+          lock.unlock();
+          Value value = compute();
+          store_reporting(std::move(owned), value, on_store_error);
+          return value;
+        }
+        return follow(lock, *f);
+      }
+      me.next = flights_;
+      flights_ = &me;
+    }
+
+    std::optional<Value> value;
+    std::exception_ptr error;
+    try {
+      value.emplace(compute());
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::exception_ptr store_error;
+    lock_.lock();
+    if (value) {
+      try {
+        put_locked(std::move(owned), Value(*value));
+      } catch (...) {
+        store_error = std::current_exception();
+      }
+    }
+    unlink(&me);
+    me.done = true;
+    me.error = error;
+    me.value = value ? &*value : nullptr;
+    lock_.release_readers();  // hits may go on while waiters copy the value
+    {
+      std::unique_lock lock(lock_.writer_mutex(), std::adopt_lock);
+      if (me.waiters != 0) {
+        flight_landed_.notify_all();
+        flight_landed_.wait(lock, [&me] { return me.waiters == 0; });  // they copy from our stack
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    if (store_error) on_store_error(store_error);
+    return std::move(*value);
   }
 
   template <class K>
@@ -398,6 +457,68 @@ class basic_memory {
   }
 
   // ---- writes (exclusive) --------------------------------------------------------------------
+  void put_locked(Key&& key, Value&& value) {
+    drain_access_records();
+    const std::int64_t now = ttl_ns_ != 0 ? now_ns() : 0;
+    if (ttl_ns_ != 0) purge_expired(now);
+    if (const auto it = map_.find(key); it != map_.end()) {
+      entry& e = it->second;
+      e.value = std::move(value);
+      if (ttl_ns_ != 0) {
+        e.expires_at = now + ttl_ns_;
+        age_order_.move_to_back(age_links_, e.handle);
+      }
+      apply_access(e.handle);
+      return;
+    }
+    if (capacity_ != 0 && map_.size() >= capacity_) evict_one();
+    insert_new(std::move(key), std::move(value), now);
+  }
+
+  template <class OnStoreError>
+  void store_reporting(Key&& key, const Value& value, OnStoreError& on_store_error) noexcept {
+    try {
+      put(std::move(key), value);
+    } catch (...) {
+      on_store_error(std::current_exception());
+    }
+  }
+
+  // ---- single flight (guarded by the writer mutex) -------------------------------------------
+  struct flight {
+    const Key* key;
+    std::thread::id owner;
+    flight* next = nullptr;
+    bool done = false;
+    unsigned waiters = 0;
+    const Value* value = nullptr;  // on the leader's stack, valid until waiters reach 0
+    std::exception_ptr error;
+  };
+
+  Value follow(std::unique_lock<std::mutex>& lock, flight& f) {
+    ++f.waiters;
+    flight_landed_.wait(lock, [&f] { return f.done; });
+    std::optional<Value> copy;
+    std::exception_ptr error = f.error;
+    if (!error) {
+      try {
+        copy.emplace(*f.value);
+      } catch (...) {
+        error = std::current_exception();
+      }
+    }
+    if (--f.waiters == 0) flight_landed_.notify_all();
+    lock.unlock();
+    if (error) std::rethrow_exception(error);
+    return std::move(*copy);
+  }
+
+  void unlink(flight* me) noexcept {
+    flight** p = &flights_;
+    while (*p != me)
+      p = &(*p)->next;
+    *p = me->next;
+  }
   std::uint32_t allocate_handle() {
     if (!free_handles_.empty()) {
       const std::uint32_t h = free_handles_.back();
@@ -415,11 +536,11 @@ class basic_memory {
     return h;
   }
 
-  void insert_new(const Key& key, Value&& value, std::int64_t now) {
+  void insert_new(Key&& key, Value&& value, std::int64_t now) {
     const std::uint32_t h = allocate_handle();
     typename map_type::iterator it;
     try {
-      it = map_.try_emplace(key, entry{std::move(value), now + ttl_ns_, h}).first;
+      it = map_.try_emplace(std::move(key), entry{std::move(value), now + ttl_ns_, h}).first;
     } catch (...) {
       free_handles_.push_back(h);
       throw;
@@ -514,7 +635,9 @@ class basic_memory {
   detail::index_list age_order_;  // ttl only: front expires first
 
   mutable detail::reader_slots_lock lock_;
-  detail::reader_slot local_slot_;  // counters when thread_safe = false
+  flight* flights_ = nullptr;              // guarded by lock_.writer_mutex()
+  std::condition_variable flight_landed_;  // waits on lock_.writer_mutex()
+  detail::reader_slot local_slot_;         // counters when thread_safe = false
   std::atomic<std::uint64_t> overflow_hits_{0};
   std::atomic<std::uint64_t> overflow_misses_{0};
   std::atomic<std::uint64_t> evictions_{0};
