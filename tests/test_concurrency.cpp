@@ -29,11 +29,27 @@ void run_threads(int n, F body) {
     th.join();
 }
 
+/// The two single-flight implementations: the memory engine's own (on its writer mutex) and the
+/// wrapper's generic gate, which every engine without one gets (std_lru here).
+struct via_mcache {
+  template <class F>
+  static auto make(F f) {
+    return twat_cache::mcache(std::move(f));
+  }
+};
+struct via_generic_gate {
+  template <class F>
+  static auto make(F f) {
+    return twat_cache::memoize<twat_cache::engines::std_lru>(std::move(f));
+  }
+};
+
 }  // namespace
 
-TEST_CASE("single flight: 8 concurrent callers of one key run the function once") {
+TEMPLATE_TEST_CASE("single flight: 8 concurrent callers of one key run the function once", "",
+                   via_mcache, via_generic_gate) {
   std::atomic<int> calls{0};
-  auto f = twat_cache::mcache([&calls](int x) {
+  auto f = TestType::make([&calls](int x) {
     calls.fetch_add(1);
     std::this_thread::sleep_for(50ms);  // long enough that every caller arrives while it runs
     return x * 3;
@@ -46,9 +62,10 @@ TEST_CASE("single flight: 8 concurrent callers of one key run the function once"
   CHECK(f.stats().size == 1);
 }
 
-TEST_CASE("single flight: the leader's exception reaches every waiter and is not cached") {
+TEMPLATE_TEST_CASE("single flight: the leader's exception reaches every waiter and is not cached",
+                   "", via_mcache, via_generic_gate) {
   std::atomic<int> calls{0};
-  auto f = twat_cache::mcache([&calls](int) -> int {
+  auto f = TestType::make([&calls](int) -> int {
     calls.fetch_add(1);
     std::this_thread::sleep_for(50ms);
     throw std::runtime_error("backend down");
@@ -81,8 +98,9 @@ TEST_CASE("single flight off: concurrent callers each compute") {
   CHECK(calls.load() == 4);
 }
 
-TEST_CASE("single flight: a re-entrant call of the same key does not wait on itself") {
-  auto f = twat_cache::mcache([](auto& self, int n) -> int {
+TEMPLATE_TEST_CASE("single flight: a re-entrant call of the same key does not wait on itself", "",
+                   via_mcache, via_generic_gate) {
+  auto f = TestType::make([](auto& self, int n) -> int {
     thread_local int depth = 0;
     if (depth > 0) return n + 100;
     ++depth;
@@ -94,10 +112,11 @@ TEST_CASE("single flight: a re-entrant call of the same key does not wait on its
   CHECK(f(1) == 101);
 }
 
-TEST_CASE("single flight: different keys compute in parallel") {
+TEMPLATE_TEST_CASE("single flight: different keys compute in parallel", "", via_mcache,
+                   via_generic_gate) {
   std::atomic<int> running{0};
   std::atomic<int> most{0};
-  auto f = twat_cache::mcache([&](int x) {
+  auto f = TestType::make([&](int x) {
     const int now = running.fetch_add(1) + 1;
     int seen = most.load();
     while (now > seen && !most.compare_exchange_weak(seen, now)) {
