@@ -2,8 +2,8 @@
 /// available_backends(): the engines compiled into this build and usable here, best first.
 
 #include <string_view>
-#include <vector>
 #include <twat_cache/config.hpp>
+#include <vector>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 

@@ -12,14 +12,16 @@ TWAT_CACHE_BEGIN_NAMESPACE
 /// Engines may also offer, and the wrapper then uses:
 ///  - get/contains/erase templated on a lookup view (heterogeneous lookup: a hit builds no key);
 ///  - `contains(key)` that neither counts nor refreshes (else get() stands in);
-///  - `backend() const` naming the engine in use when that is only known at run time.
+///  - `backend() const` naming the engine in use when that is only known at run time;
+///  - `get_or_compute(key, make_key, compute, on_store_error)`: single flight on the engine's
+///    own locks, used instead of the wrapper's generic gate.
 template <class E>
 concept cache_engine = requires(E& engine, const E& const_engine, const typename E::key_type& key,
-                                typename E::value_type value) {
+                                const typename E::value_type& value) {
   typename E::key_type;
   typename E::value_type;
   { engine.get(key) } -> std::same_as<std::optional<typename E::value_type>>;
-  engine.put(key, std::move(value));
+  engine.put(key, value);  // the wrapper stores a copy: the caller gets the original
   { engine.erase(key) } -> std::same_as<bool>;
   engine.clear();
   { const_engine.stats() } -> std::same_as<cache_stats>;

@@ -21,11 +21,11 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <twat_cache/detail/hash_bytes.hpp>
 #include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
-#include <twat_cache/detail/hash_bytes.hpp>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 
@@ -35,7 +35,9 @@ struct hash;
 namespace detail {
 
 template <class T>
-concept has_adl_key = requires(const T& v) { twat_cache_key(v); };
+concept has_adl_key = requires(const T& v) {
+  twat_cache_key(v);
+};
 
 template <class T>
 concept std_hashable = requires(const T& v) {
@@ -44,7 +46,7 @@ concept std_hashable = requires(const T& v) {
 
 template <class T>
 concept scalar_key = std::is_arithmetic_v<T> || std::is_enum_v<T> || std::is_pointer_v<T> ||
-                     std::is_same_v<T, std::nullptr_t>;
+    std::is_same_v<T, std::nullptr_t>;
 
 template <class T>
 [[nodiscard]] std::uint64_t hash_scalar(T value) noexcept {
@@ -88,8 +90,10 @@ struct hash {
 
 /// True when T can be hashed as a key.
 template <class T>
-concept hashable = !requires { typename hash<T>::is_primary; } || detail::scalar_key<T> ||
-                   detail::has_adl_key<T> || detail::std_hashable<T>;
+concept hashable = !requires {
+  typename hash<T>::is_primary;
+}
+|| detail::scalar_key<T> || detail::has_adl_key<T> || detail::std_hashable<T>;
 
 template <class Char, class Traits, class Alloc>
 struct hash<std::basic_string<Char, Traits, Alloc>> {
@@ -163,7 +167,8 @@ template <class Range>
     return hash_bytes(std::data(range), std::size(range) * sizeof(element));
   } else {
     std::uint64_t h = mix64(std::size(range));
-    for (const auto& e : range) h = combine(h, hash<element>{}(e));
+    for (const auto& e : range)
+      h = combine(h, hash<element>{}(e));
     return h;
   }
 }
@@ -192,7 +197,8 @@ template <class K, class V, class C, class A>
 struct hash<std::map<K, V, C, A>> {
   [[nodiscard]] std::uint64_t operator()(const std::map<K, V, C, A>& m) const {
     std::uint64_t h = detail::mix64(m.size());
-    for (const auto& [k, v] : m) h = detail::combine(h, detail::combine(hash<K>{}(k), hash<V>{}(v)));
+    for (const auto& [k, v] : m)
+      h = detail::combine(h, detail::combine(hash<K>{}(k), hash<V>{}(v)));
     return h;
   }
 };
@@ -214,9 +220,8 @@ struct require_key {
 };
 
 template <class T>
-inline constexpr bool is_string_like_v =
-    std::is_same_v<T, std::string_view> || std::is_same_v<T, const char*> ||
-    std::is_same_v<T, char*>;
+inline constexpr bool is_string_like_v = std::is_same_v<T, std::string_view> ||
+                                         std::is_same_v<T, const char*> || std::is_same_v<T, char*>;
 
 /// What the cache stores for a parameter of type P: the decayed type, except that string views
 /// and C strings are stored as std::string (keyed on their text, never on a pointer that could
@@ -233,7 +238,8 @@ using stored_key_element_t = typename stored_key_element<P>::type;
 /// reference, so a hit builds no owned key.
 template <class P>
 using key_view_element_t =
-    std::conditional_t<scalar_key<std::remove_cvref_t<P>> && !is_string_like_v<std::remove_cvref_t<P>>,
+    std::conditional_t<scalar_key<std::remove_cvref_t<P>> &&
+                           !is_string_like_v<std::remove_cvref_t<P>>,
                        std::remove_cvref_t<P>,
                        std::conditional_t<std::is_same_v<stored_key_element_t<P>, std::string>,
                                           std::string_view, const std::remove_cvref_t<P>&>>;

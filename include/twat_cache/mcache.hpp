@@ -6,11 +6,11 @@
 ///   auto f = twat_cache::mcache({.maxsize = 1024})(g);               // decorator form
 ///   auto f = twat_cache::mcache<int(int)>([](auto x) { return x; }); // generic lambda
 
-#include <type_traits>
-#include <utility>
 #include <twat_cache/engines/memory.hpp>
 #include <twat_cache/memoize.hpp>
 #include <twat_cache/options.hpp>
+#include <type_traits>
+#include <utility>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 
@@ -37,12 +37,12 @@ template <class Sig = detail::deduce_signature, class F>
 auto mcache(F&& f, mcache_options options = {}) {
   detail::validate(options);
   using signature = detail::resolve_signature_t<Sig, F>;
-  using engine = typename detail::engine_for_signature<engines::memory, signature,
-                                                       std::decay_t<F>>::type;
+  using engine =
+      typename detail::engine_for_signature<engines::memory, signature, std::decay_t<F>>::type;
   memoize_options wrapper{.single_flight = options.single_flight && options.thread_safe,
                           .name = options.name};
   return memoized<engine, signature, std::decay_t<F>>("mcache", std::move(wrapper),
-                                                             std::forward<F>(f), options);
+                                                      std::forward<F>(f), options);
 }
 
 /// Decorator form: mcache({.maxsize = 128})(f).

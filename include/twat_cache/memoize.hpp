@@ -62,11 +62,15 @@ class memoized<Engine, R(Params...), F> {
   using traits = key_traits<Params...>;
   using view_type = typename traits::view_type;
 
+  // What the engine is asked with: the borrowed view when it takes one, else an owned key.
+  static constexpr bool engine_takes_view = requires(Engine & e, const view_type& v) { e.get(v); };
+  using lookup_type = std::conditional_t<engine_takes_view, view_type, typename traits::key_type>;
+
   // An engine with its own single flight (sharing its locks) is used instead of the generic gate.
   static constexpr bool native_single_flight =
-      requires(Engine & e, const view_type& v, typename traits::key_type (*make_key)(),
+      requires(Engine & e, const lookup_type& k, typename traits::key_type (*make_key)(),
                std::remove_cvref_t<R> (*compute)(), void (*on_store_error)(std::exception_ptr)) {
-    e.get_or_compute(v, make_key, compute, on_store_error);
+    e.get_or_compute(k, make_key, compute, on_store_error);
   };
 
  public:
@@ -167,9 +171,8 @@ class memoized<Engine, R(Params...), F> {
     std::uint64_t registration = 0;
   };
 
-  /// What the engine is asked with: the borrowed view when it takes one, else an owned key.
   static decltype(auto) lookup(const view_type& view) {
-    if constexpr (requires(Engine & e) { e.get(view); }) {
+    if constexpr (engine_takes_view) {
       return (view);
     } else {
       return traits::make_key(view);

@@ -27,19 +27,25 @@ enum class policy : std::uint8_t {
 /// The name of a policy, as used in messages and docs.
 [[nodiscard]] constexpr std::string_view policy_name(policy p) noexcept {
   switch (p) {
-    case policy::lru: return "lru";
-    case policy::lfu: return "lfu";
-    case policy::fifo: return "fifo";
-    case policy::rr: return "rr";
-    case policy::s3fifo: return "s3fifo";
-    case policy::tinylfu: return "tinylfu";
+    case policy::lru:
+      return "lru";
+    case policy::lfu:
+      return "lfu";
+    case policy::fifo:
+      return "fifo";
+    case policy::rr:
+      return "rr";
+    case policy::s3fifo:
+      return "s3fifo";
+    case policy::tinylfu:
+      return "tinylfu";
   }
   return "unknown";
 }
 
 /// Options of mcache (and of the memory engine).
 struct mcache_options {
-  std::optional<std::size_t> maxsize = std::nullopt;          ///< entries; empty = unbounded
+  std::optional<std::size_t> maxsize = std::nullopt;           ///< entries; empty = unbounded
   std::optional<std::chrono::nanoseconds> ttl = std::nullopt;  ///< per entry, from its write
   twat_cache::policy policy = twat_cache::policy::lru;
   bool thread_safe = true;    ///< false: no lock at all; one thread at a time only
@@ -80,14 +86,14 @@ inline void validate_memory_policy(std::string_view where, policy p) {
     case policy::lru:
     case policy::lfu:
     case policy::fifo:
-    case policy::rr: return;
+    case policy::rr:
+      return;
     case policy::s3fifo:
     case policy::tinylfu:
       throw config_error(std::string(where) + ".policy = " + std::string(policy_name(p)) +
                          " is not built in this version; allowed: lru, lfu, fifo, rr");
   }
-  throw config_error(std::string(where) + ".policy = " +
-                     std::to_string(static_cast<unsigned>(p)) +
+  throw config_error(std::string(where) + ".policy = " + std::to_string(static_cast<unsigned>(p)) +
                      " is not a twat_cache::policy; allowed: lru, lfu, fifo, rr");
 }
 

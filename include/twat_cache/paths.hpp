@@ -33,8 +33,8 @@ inline std::string printable(std::string_view value) {
 /// Throws config_error unless `value` is a relative path that stays inside the cache root.
 inline void validate_relative_name(std::string_view field, std::string_view value) {
   auto fail = [&](std::string_view why) {
-    throw config_error(std::string(field) + " = \"" + printable(value) + "\" is invalid: " +
-                       std::string(why) +
+    throw config_error(std::string(field) + " = \"" + printable(value) +
+                       "\" is invalid: " + std::string(why) +
                        "; use a relative name of letters, digits, '-', '_', '.' and '/' that "
                        "stays inside the cache folder");
   };

@@ -15,6 +15,8 @@ TWAT_CACHE_BEGIN_NAMESPACE
 }
 
 /// Clears every live cache (entries and counters).
-inline void clear_cache() { detail::cache_registry::instance().clear_all(); }
+inline void clear_cache() {
+  detail::cache_registry::instance().clear_all();
+}
 
 TWAT_CACHE_END_NAMESPACE

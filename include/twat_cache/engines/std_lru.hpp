@@ -8,11 +8,11 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
-#include <utility>
 #include <twat_cache/key.hpp>
 #include <twat_cache/options.hpp>
 #include <twat_cache/stats.hpp>
+#include <unordered_map>
+#include <utility>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 namespace engines {

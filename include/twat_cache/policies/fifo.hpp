@@ -2,8 +2,8 @@
 /// First in, first out: evicts the entry written longest ago; reads do not matter.
 
 #include <cstdint>
-#include <vector>
 #include <twat_cache/detail/index_list.hpp>
+#include <vector>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 namespace policies {

@@ -3,8 +3,8 @@
 /// in per-frequency buckets kept in ascending order (Shah, Mitra and Matani, 2010).
 
 #include <cstdint>
-#include <vector>
 #include <twat_cache/detail/index_list.hpp>
+#include <vector>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 namespace policies {

@@ -2,8 +2,8 @@
 /// Least recently used: evicts the entry whose last use is oldest.
 
 #include <cstdint>
-#include <vector>
 #include <twat_cache/detail/index_list.hpp>
+#include <vector>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 namespace policies {

@@ -2,8 +2,8 @@
 /// Random replacement: evicts an entry chosen uniformly at random.
 
 #include <cstdint>
-#include <vector>
 #include <twat_cache/detail/index_list.hpp>
+#include <vector>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 namespace policies {
