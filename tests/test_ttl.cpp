@@ -6,8 +6,8 @@
 using namespace std::chrono_literals;
 
 TEST_CASE("an entry expires ttl after its write, for every policy") {
-  const auto p = GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu, twat_cache::policy::fifo,
-                          twat_cache::policy::rr);
+  const auto p = GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu,
+                          twat_cache::policy::fifo, twat_cache::policy::rr);
   const bool thread_safe = GENERATE(true, false);
   CAPTURE(twat_cache::policy_name(p), thread_safe);
   twat_cache::manual_clock clock;
@@ -65,6 +65,24 @@ TEST_CASE("the std_lru engine honours ttl too") {
   clock.advance(2s);
   f(1);
   CHECK(calls == 2);
+  CHECK(f.stats().expirations == 1);
+  CHECK(f.stats().size == 1);  // the expired entry was replaced, not kept beside the new one
+}
+
+TEST_CASE("std_lru: an expired entry is counted as expired, not evicted, and frees its place") {
+  twat_cache::manual_clock clock;
+  auto f = twat_cache::memoize<twat_cache::engines::std_lru>(
+      [](int x) { return x; }, twat_cache::mcache_options{.maxsize = 2, .ttl = 1s, .clock = clock});
+  f(1);
+  clock.advance(2s);
+  f(2);  // full, and the least recently used entry (1) has expired
+  f(3);
+  const auto s = f.stats();
+  CHECK(s.expirations == 1);
+  CHECK(s.evictions == 0);
+  CHECK(s.size == 2);
+  CHECK(f.contains(2));
+  CHECK(f.contains(3));
 }
 
 TEST_CASE("without a manual clock, ttl runs on steady_clock") {

@@ -36,7 +36,12 @@ class std_lru {
   template <class K>
   [[nodiscard]] std::optional<Value> get(const K& key) {
     const guard g(*this);
-    const auto it = find_live(key);
+    auto it = map_.find(key);
+    if (it != map_.end() && expired(*it->second)) {  // gone: free it now, not at eviction
+      remove(it);
+      ++expirations_;
+      it = map_.end();
+    }
     if (it == map_.end()) {
       ++misses_;
       return std::nullopt;
@@ -70,8 +75,8 @@ class std_lru {
       return;
     }
     if (options_.maxsize && map_.size() >= *options_.maxsize) {
+      ++(expired(order_.front()) ? expirations_ : evictions_);
       remove(map_.find(order_.front().key));
-      ++evictions_;
     }
     order_.push_back(entry{key, std::move(value), expires});
     try {
@@ -95,7 +100,7 @@ class std_lru {
     const guard g(*this);
     map_.clear();
     order_.clear();
-    hits_ = misses_ = evictions_ = 0;
+    hits_ = misses_ = evictions_ = expirations_ = 0;
   }
 
   [[nodiscard]] cache_stats stats() const {
@@ -104,6 +109,7 @@ class std_lru {
     s.hits = hits_;
     s.misses = misses_;
     s.evictions = evictions_;
+    s.expirations = expirations_;
     s.size = map_.size();
     s.capacity = options_.maxsize.value_or(0);
     return s;
@@ -136,11 +142,12 @@ class std_lru {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch());
   }
 
+  bool expired(const entry& e) const { return options_.ttl && e.expires <= now(); }
+
   template <class K>
   typename entry_map::iterator find_live(const K& key) {
     const auto it = map_.find(key);
-    if (it == map_.end() || !options_.ttl) return it;
-    return it->second->expires <= now() ? map_.end() : it;
+    return it != map_.end() && expired(*it->second) ? map_.end() : it;
   }
 
   void remove(typename entry_map::iterator it) {
@@ -153,7 +160,7 @@ class std_lru {
   mutable std::mutex mutex_;
   entry_list order_;  // front: least recently used
   entry_map map_;
-  std::uint64_t hits_ = 0, misses_ = 0, evictions_ = 0;
+  std::uint64_t hits_ = 0, misses_ = 0, evictions_ = 0, expirations_ = 0;
 };
 
 }  // namespace engines
