@@ -89,9 +89,9 @@ void stamp_string_key(std::string& s, std::uint64_t n) {
 }
 
 struct key_sets {
-  std::vector<int> ints;                // in shuffled access order
-  std::vector<std::string> strings;     // ditto
-  std::vector<tuple3_args> tuples;      // ditto
+  std::vector<int> ints;             // in shuffled access order
+  std::vector<std::string> strings;  // ditto
+  std::vector<tuple3_args> tuples;   // ditto
 };
 
 const key_sets& keys() {
@@ -99,7 +99,8 @@ const key_sets& keys() {
     key_sets s;
     std::mt19937_64 rng(20240611);
     std::vector<std::size_t> order(key_count);
-    for (std::size_t i = 0; i < key_count; ++i) order[i] = i;
+    for (std::size_t i = 0; i < key_count; ++i)
+      order[i] = i;
     std::shuffle(order.begin(), order.end(), rng);
     for (const std::size_t i : order) {
       const int n = static_cast<int>(i) * 7919 + 13;  // spread out, distinct
@@ -113,7 +114,9 @@ const key_sets& keys() {
 }
 
 /// Next position in a ring of n accesses.
-inline std::size_t next(std::size_t i, std::size_t n) { return i + 1 == n ? 0 : i + 1; }
+inline std::size_t next(std::size_t i, std::size_t n) {
+  return i + 1 == n ? 0 : i + 1;
+}
 
 // ---- the classic LRU: what users hand-roll, and what most C++ LRU libraries are -------------
 
@@ -203,8 +206,8 @@ using tuple3_key = std::tuple<int, double, std::string>;
 using tuple3_view = std::tuple<int, double, std::string_view>;
 /// The flat map a user would write for a 3-argument key, with heterogeneous lookup so a find
 /// borrows (the library's own hash and equality, so only the container work differs).
-using tuple3_map = boost::unordered_flat_map<tuple3_key, int, tc::key_hash<tuple3_key>,
-                                             tc::key_equal<tuple3_key>>;
+using tuple3_map =
+    boost::unordered_flat_map<tuple3_key, int, tc::key_hash<tuple3_key>, tc::key_equal<tuple3_key>>;
 
 /// A memoized call through a raw map (the hit path is all that is measured).
 template <class Map, class F, class K>
@@ -216,16 +219,23 @@ inline int map_call(Map& map, const F& f, const K& key) {
   return value;
 }
 
-template <class Map, class Keys, class F>
-void bench_raw_hit(benchmark::State& state, const Keys& order, F f) {
-  Map map;
-  for (const auto& k : order) map_call(map, f, k);
+/// The timed loop every hit benchmark shares: call(key) over the keys' ring, warmed first.
+template <class Keys, class Call>
+void time_ring(benchmark::State& state, const Keys& order, Call call) {
+  for (const auto& k : order)
+    benchmark::DoNotOptimize(call(k));  // warm: every access now hits
   std::size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(map_call(map, f, order[i]));
+    benchmark::DoNotOptimize(call(order[i]));
     i = next(i, order.size());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+template <class Map, class Keys, class F>
+void bench_raw_hit(benchmark::State& state, const Keys& order, F f) {
+  Map map;
+  time_ring(state, order, [&](const auto& k) { return map_call(map, f, k); });
 }
 
 // ---- benchmark bodies ---------------------------------------------------------------------------
@@ -233,24 +243,12 @@ void bench_raw_hit(benchmark::State& state, const Keys& order, F f) {
 template <class Cache, class Keys, class F>
 void bench_classic_hit(benchmark::State& state, const Keys& order, F f) {
   Cache cache(hit_maxsize);
-  for (const auto& k : order) memo_call(cache, f, k);
-  std::size_t i = 0;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(memo_call(cache, f, order[i]));
-    i = next(i, order.size());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  time_ring(state, order, [&](const auto& k) { return memo_call(cache, f, k); });
 }
 
 template <class Memo, class Keys>
 void bench_memo_hit(benchmark::State& state, Memo& memo, const Keys& order) {
-  for (const auto& k : order) benchmark::DoNotOptimize(memo(k));  // warm: every access now hits
-  std::size_t i = 0;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(memo(order[i]));
-    i = next(i, order.size());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  time_ring(state, order, [&](const auto& k) { return memo(k); });
   const tc::cache_stats s = memo.stats();
   if (s.misses != order.size() || s.evictions != 0) state.SkipWithError("hits were not all hits");
 }
@@ -272,8 +270,10 @@ struct string_stream {
 template <class Stream, class Call>
 void bench_miss(benchmark::State& state, Call call) {
   Stream stream;
-  for (std::size_t k = 0; k < 2 * miss_maxsize; ++k) benchmark::DoNotOptimize(call(stream()));
-  for (auto _ : state) benchmark::DoNotOptimize(call(stream()));
+  for (std::size_t k = 0; k < 2 * miss_maxsize; ++k)
+    benchmark::DoNotOptimize(call(stream()));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(call(stream()));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
@@ -282,7 +282,9 @@ void bench_miss(benchmark::State& state, Call call) {
 constexpr tc::policy all_policies[] = {tc::policy::lru, tc::policy::lfu, tc::policy::fifo,
                                        tc::policy::rr};
 
-const char* safety_name(bool thread_safe) { return thread_safe ? "safe" : "unsafe"; }
+const char* safety_name(bool thread_safe) {
+  return thread_safe ? "safe" : "unsafe";
+}
 
 std::string mcache_name(const char* path, tc::policy p, bool thread_safe) {
   return std::string(path) + "/mcache/" + std::string(tc::policy_name(p)) + "/" +
@@ -349,7 +351,8 @@ void register_hits() {
   add("hit/tuple3/raw_flat_map/view", [](benchmark::State& st) {
     tuple3_map map;
     const auto& order = keys().tuples;
-    for (const auto& t : order) map.emplace(tuple3_key(t.a, t.b, t.c), f_tuple3(t.a, t.b, t.c));
+    for (const auto& t : order)
+      map.emplace(tuple3_key(t.a, t.b, t.c), f_tuple3(t.a, t.b, t.c));
     std::size_t i = 0;
     for (auto _ : st) {
       const tuple3_args& t = order[i];
@@ -362,7 +365,8 @@ void register_hits() {
   add("hit/tuple3/raw_flat_map/owned_key", [](benchmark::State& st) {
     tuple3_map map;
     const auto& order = keys().tuples;
-    for (const auto& t : order) map.emplace(tuple3_key(t.a, t.b, t.c), f_tuple3(t.a, t.b, t.c));
+    for (const auto& t : order)
+      map.emplace(tuple3_key(t.a, t.b, t.c), f_tuple3(t.a, t.b, t.c));
     std::size_t i = 0;
     for (auto _ : st) {
       const tuple3_args& t = order[i];
@@ -376,7 +380,8 @@ void register_hits() {
     add(mcache_name("hit/tuple3", tc::policy::lru, safe), [safe](benchmark::State& st) {
       auto memo = tc::mcache(f_tuple3, {.maxsize = hit_maxsize, .thread_safe = safe});
       const auto& order = keys().tuples;
-      for (const auto& t : order) benchmark::DoNotOptimize(memo(t.a, t.b, t.c));
+      for (const auto& t : order)
+        benchmark::DoNotOptimize(memo(t.a, t.b, t.c));
       std::size_t i = 0;
       for (auto _ : st) {
         const tuple3_args& t = order[i];
@@ -414,11 +419,13 @@ void register_misses() {
 
   add("miss/string/classic_lru/unsafe", [](benchmark::State& st) {
     classic_lru<std::string, int> cache(miss_maxsize);
-    bench_miss<string_stream>(st, [&](const std::string& k) { return memo_call(cache, f_string, k); });
+    bench_miss<string_stream>(st,
+                              [&](const std::string& k) { return memo_call(cache, f_string, k); });
   });
   add("miss/string/classic_lru/safe", [](benchmark::State& st) {
     locked_classic_lru<std::string, int> cache(miss_maxsize);
-    bench_miss<string_stream>(st, [&](const std::string& k) { return memo_call(cache, f_string, k); });
+    bench_miss<string_stream>(st,
+                              [&](const std::string& k) { return memo_call(cache, f_string, k); });
   });
   for (const bool safe : {true, false}) {
     for (const tc::policy p : all_policies) {
@@ -442,7 +449,8 @@ struct shared_objects {
   shared_objects() {
     for (const tc::policy p : all_policies) {
       memos.push_back(tc::mcache(f_int, {.maxsize = hit_maxsize, .policy = p}));
-      for (const int k : keys().ints) benchmark::DoNotOptimize(memos.back()(k));
+      for (const int k : keys().ints)
+        benchmark::DoNotOptimize(memos.back()(k));
     }
     for (const int k : keys().ints) {
       memo_call(classic, f_int, k);
@@ -469,19 +477,19 @@ void register_threads() {
     b->Threads(1)->Threads(2)->UseRealTime();
   };
   for (std::size_t n = 0; n < std::size(all_policies); ++n) {
-    threaded(benchmark::RegisterBenchmark(
-        mcache_name("mt/hit/int", all_policies[n], true).c_str(), [n](benchmark::State& st) {
-          memo_int& memo = shared->memos[n];
-          bench_threads(st, [&memo](int k) { return memo(k); });
-        }));
+    threaded(benchmark::RegisterBenchmark(mcache_name("mt/hit/int", all_policies[n], true).c_str(),
+                                          [n](benchmark::State& st) {
+                                            memo_int& memo = shared->memos[n];
+                                            bench_threads(st, [&memo](int k) { return memo(k); });
+                                          }));
   }
   threaded(benchmark::RegisterBenchmark("mt/hit/int/classic_lru/safe", [](benchmark::State& st) {
     bench_threads(st, [](int k) { return memo_call(shared->classic, f_int, k); });
   }));
-  threaded(benchmark::RegisterBenchmark("mt/hit/int/raw_flat_map/boost_hash",
-                                        [](benchmark::State& st) {
-    bench_threads(st, [](int k) { return map_call(shared->raw, f_int, k); });
-  }));
+  threaded(
+      benchmark::RegisterBenchmark("mt/hit/int/raw_flat_map/boost_hash", [](benchmark::State& st) {
+        bench_threads(st, [](int k) { return map_call(shared->raw, f_int, k); });
+      }));
 }
 
 }  // namespace
