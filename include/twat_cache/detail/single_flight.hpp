@@ -19,6 +19,63 @@
 TWAT_CACHE_BEGIN_NAMESPACE
 namespace detail {
 
+/// One computation in progress, on its leader's stack, in a list guarded by some mutex (`lock`
+/// below) with a condition variable (`cv`) that leader and followers share. Used by flight_gate
+/// and by engines that run single flight on their own locks.
+template <class Key, class Value>
+struct flight {
+  const Key* key;
+  std::thread::id owner;
+  flight* next = nullptr;
+  std::uint64_t hash = 0;  // a cheap first test, where the list's user has it
+  bool done = false;
+  unsigned waiters = 0;
+  const Value* value = nullptr;  // the leader's result, valid until waiters reach 0
+  std::exception_ptr error;
+
+  flight(const Key* k, std::uint64_t h) : key(k), owner(std::this_thread::get_id()), hash(h) {}
+
+  /// Removes this flight from the list at `head`.
+  void unlink(flight*& head) noexcept {
+    flight** p = &head;
+    while (*p != this)
+      p = &(*p)->next;
+    *p = next;
+  }
+
+  /// A follower: waits for the leader, then returns a copy of its value or throws its exception.
+  Value follow(std::unique_lock<std::mutex>& lock, std::condition_variable& cv) {
+    ++waiters;
+    cv.wait(lock, [this] { return done; });
+    std::optional<Value> copy;
+    std::exception_ptr failure = error;
+    if (!failure) {
+      try {
+        copy.emplace(*value);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    }
+    if (--waiters == 0) cv.notify_all();
+    lock.unlock();
+    if (failure) std::rethrow_exception(failure);
+    return std::move(*copy);
+  }
+
+  /// The leader, unlinked, with `lock` held: publishes its result and waits until every follower
+  /// has copied it from the leader's stack.
+  void land(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, const Value* result,
+            std::exception_ptr failure) {
+    done = true;
+    value = result;
+    error = std::move(failure);
+    if (waiters != 0) {
+      cv.notify_all();
+      cv.wait(lock, [this] { return waiters == 0; });
+    }
+  }
+};
+
 template <class View, class Value>
 class flight_gate {
  public:
@@ -29,15 +86,16 @@ class flight_gate {
   Value run(std::uint64_t hash, const View& key, Recheck&& recheck, Compute&& compute) {
     stripe& s = stripes_[hash % stripe_count];
     std::unique_lock lock(s.mutex);
-    for (flight* f = s.head; f != nullptr; f = f->next) {
+    for (flight_type* f = s.head; f != nullptr; f = f->next) {
       if (f->hash != hash || !key_equal<View>{}(*f->key, key)) continue;
       if (f->owner == std::this_thread::get_id()) {
         lock.unlock();
         return compute();  // re-entrant: waiting on ourselves would never end
       }
-      return follow(s, lock, *f);
+      return f->follow(lock, s.cv);
     }
-    flight me{hash, &key, std::this_thread::get_id(), s.head, false, 0, nullptr, {}};
+    flight_type me(&key, hash);
+    me.next = s.head;
     s.head = &me;
     lock.unlock();
 
@@ -51,61 +109,21 @@ class flight_gate {
     }
 
     lock.lock();
-    unlink(s, &me);
-    me.done = true;
-    me.error = error;
-    if (me.waiters != 0) {
-      me.value = &value;
-      s.cv.notify_all();
-      s.cv.wait(lock, [&me] { return me.waiters == 0; });  // they copy from our stack
-    }
+    me.unlink(s.head);
+    me.land(lock, s.cv, value ? &*value : nullptr, error);
     lock.unlock();
     if (error) std::rethrow_exception(error);
     return std::move(*value);
   }
 
  private:
-  struct flight {
-    std::uint64_t hash;
-    const std::remove_reference_t<View>* key;
-    std::thread::id owner;
-    flight* next;
-    bool done = false;
-    unsigned waiters = 0;
-    const std::optional<Value>* value = nullptr;
-    std::exception_ptr error;
-  };
+  using flight_type = flight<std::remove_reference_t<View>, Value>;
   struct alignas(cache_line) stripe {
     std::mutex mutex;
     std::condition_variable cv;
-    flight* head = nullptr;
+    flight_type* head = nullptr;
   };
   static constexpr std::size_t stripe_count = 16;
-
-  static Value follow(stripe& s, std::unique_lock<std::mutex>& lock, flight& f) {
-    ++f.waiters;
-    s.cv.wait(lock, [&f] { return f.done; });
-    std::optional<Value> copy;
-    std::exception_ptr error = f.error;
-    if (!error) {
-      try {
-        copy.emplace(**f.value);
-      } catch (...) {
-        error = std::current_exception();
-      }
-    }
-    if (--f.waiters == 0) s.cv.notify_all();
-    lock.unlock();
-    if (error) std::rethrow_exception(error);
-    return std::move(*copy);
-  }
-
-  static void unlink(stripe& s, flight* me) noexcept {
-    flight** p = &s.head;
-    while (*p != me)
-      p = &(*p)->next;
-    *p = me->next;
-  }
 
   std::array<stripe, stripe_count> stripes_;
 };
