@@ -7,6 +7,7 @@ set -euo pipefail
 PACKAGES=(
   g++
   clang
+  libclang-rt-14-dev
   cmake
   ninja-build
   pkg-config
@@ -16,6 +17,7 @@ PACKAGES=(
   libbenchmark-dev
   libsqlite3-dev
   libzstd-dev
+  libcereal-dev
 )
 
 is_installed() {

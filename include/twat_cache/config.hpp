@@ -20,6 +20,30 @@
 #endif
 #endif
 
+#ifndef TWAT_CACHE_WITH_SQLITE
+#if __has_include(<sqlite3.h>)
+#define TWAT_CACHE_WITH_SQLITE 1
+#else
+#define TWAT_CACHE_WITH_SQLITE 0
+#endif
+#endif
+
+#ifndef TWAT_CACHE_WITH_ZSTD
+#if __has_include(<zstd.h>)
+#define TWAT_CACHE_WITH_ZSTD 1
+#else
+#define TWAT_CACHE_WITH_ZSTD 0
+#endif
+#endif
+
+#ifndef TWAT_CACHE_WITH_CEREAL
+#if __has_include(<cereal/archives/portable_binary.hpp>)
+#define TWAT_CACHE_WITH_CEREAL 1
+#else
+#define TWAT_CACHE_WITH_CEREAL 0
+#endif
+#endif
+
 // Boost >= 1.81 is what has unordered_flat_set; an older Boost counts as absent.
 #if TWAT_CACHE_WITH_BOOST
 #include <boost/version.hpp>
