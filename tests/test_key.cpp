@@ -13,7 +13,9 @@ struct point {
   int y = 0;
   bool operator==(const point&) const = default;
 };
-auto twat_cache_key(const point& p) { return std::tie(p.x, p.y); }
+auto twat_cache_key(const point& p) {
+  return std::tie(p.x, p.y);
+}
 
 struct tagged {
   std::string tag;
@@ -34,7 +36,9 @@ struct twat_cache::hash<tagged> {
 
 template <>
 struct std::hash<via_std_hash> {
-  std::size_t operator()(const via_std_hash& s) const noexcept { return static_cast<std::size_t>(s.v); }
+  std::size_t operator()(const via_std_hash& s) const noexcept {
+    return static_cast<std::size_t>(s.v);
+  }
 };
 
 TEST_CASE("a string literal passed to a const std::string& parameter keys on its text") {
@@ -108,15 +112,14 @@ TEST_CASE("-0.0 and 0.0 are one key, as operator== says") {
 
 TEST_CASE("std containers and vocabulary types are keys") {
   int calls = 0;
-  auto f = twat_cache::mcache([&calls](const std::vector<std::string>& v,
-                                       const std::map<std::string, int>& m,
-                                       const std::optional<int>& o,
-                                       const std::variant<int, std::string>& var,
-                                       const std::pair<int, int>& p, std::chrono::milliseconds d) {
-    ++calls;
-    return v.size() + m.size() + (o ? 1u : 0u) + var.index() + static_cast<std::size_t>(p.first) +
-           static_cast<std::size_t>(d.count());
-  });
+  auto f = twat_cache::mcache(
+      [&calls](const std::vector<std::string>& v, const std::map<std::string, int>& m,
+               const std::optional<int>& o, const std::variant<int, std::string>& var,
+               const std::pair<int, int>& p, std::chrono::milliseconds d) {
+        ++calls;
+        return v.size() + m.size() + (o ? 1u : 0u) + var.index() +
+               static_cast<std::size_t>(p.first) + static_cast<std::size_t>(d.count());
+      });
   const std::vector<std::string> v{"a", "b"};
   const std::map<std::string, int> m{{"k", 1}};
   CHECK(f(v, m, 3, std::string("s"), {1, 2}, std::chrono::milliseconds(5)) == 11);
@@ -149,7 +152,8 @@ TEST_CASE("a lookup view hashes and compares like the owned key") {
   const std::string s = "text";
   const auto view = traits::make_view(7, s, "more");
   const auto key = traits::make_key(view);
-  CHECK(twat_cache::key_hash<traits::key_type>{}(view) == twat_cache::key_hash<traits::key_type>{}(key));
+  CHECK(twat_cache::key_hash<traits::key_type>{}(view) ==
+        twat_cache::key_hash<traits::key_type>{}(key));
   CHECK(twat_cache::key_equal<traits::key_type>{}(view, key));
   CHECK(std::get<1>(key) == "text");
   CHECK(std::get<2>(key) == "more");
@@ -157,6 +161,7 @@ TEST_CASE("a lookup view hashes and compares like the owned key") {
 
 TEST_CASE("hashes of distinct small keys do not collide") {
   std::set<std::uint64_t> seen;
-  for (int i = 0; i < 100000; ++i) seen.insert(twat_cache::hash<int>{}(i));
+  for (int i = 0; i < 100000; ++i)
+    seen.insert(twat_cache::hash<int>{}(i));
   CHECK(seen.size() == 100000);
 }

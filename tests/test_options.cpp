@@ -8,13 +8,16 @@ using namespace std::chrono_literals;
 using Catch::Matchers::Contains;
 
 namespace {
-int identity(int x) { return x; }
+int identity(int x) {
+  return x;
+}
 }  // namespace
 
 TEST_CASE("maxsize = 0 is a config_error naming the field") {
   CHECK_THROWS_MATCHES(twat_cache::mcache(identity, {.maxsize = 0}), twat_cache::config_error,
                        Catch::Matchers::Predicate<twat_cache::config_error>([](const auto& e) {
-                         return std::string(e.what()).find("mcache_options.maxsize") != std::string::npos;
+                         return std::string(e.what()).find("mcache_options.maxsize") !=
+                                std::string::npos;
                        }));
   CHECK_THROWS_AS(twat_cache::mcache({.maxsize = 0}), twat_cache::config_error);
 }
@@ -24,7 +27,8 @@ TEST_CASE("a negative or zero ttl is a config_error") {
   CHECK_THROWS_WITH(twat_cache::mcache(identity, {.ttl = 0s}), Contains("positive"));
 }
 
-TEST_CASE("a policy not built here, or not a policy at all, is a config_error listing the allowed") {
+TEST_CASE(
+    "a policy not built here, or not a policy at all, is a config_error listing the allowed") {
   CHECK_THROWS_WITH(twat_cache::mcache(identity, {.policy = twat_cache::policy::s3fifo}),
                     Contains("lru, lfu, fifo, rr"));
   CHECK_THROWS_WITH(twat_cache::mcache(identity, {.policy = static_cast<twat_cache::policy>(42)}),
@@ -38,16 +42,20 @@ TEST_CASE("maxsize beyond what the engine can index is a config_error") {
 
 TEST_CASE("get_cache_path: environment order and folder_name validation") {
   ::setenv("TWAT_CACHE_DIR", "/tmp/twat_cache_test_root", 1);
-  CHECK(twat_cache::get_cache_path("geo") == std::filesystem::path("/tmp/twat_cache_test_root/geo"));
-  CHECK(twat_cache::get_cache_path("a/b") == std::filesystem::path("/tmp/twat_cache_test_root/a/b"));
+  CHECK(twat_cache::get_cache_path("geo") ==
+        std::filesystem::path("/tmp/twat_cache_test_root/geo"));
+  CHECK(twat_cache::get_cache_path("a/b") ==
+        std::filesystem::path("/tmp/twat_cache_test_root/a/b"));
   ::unsetenv("TWAT_CACHE_DIR");
   ::setenv("XDG_CACHE_HOME", "/tmp/xdg", 1);
   CHECK(twat_cache::get_cache_path("x") == std::filesystem::path("/tmp/xdg/twat_cache/x"));
   ::unsetenv("XDG_CACHE_HOME");
   ::setenv("HOME", "/home/someone", 1);
-  CHECK(twat_cache::get_cache_path("x") == std::filesystem::path("/home/someone/.cache/twat_cache/x"));
+  CHECK(twat_cache::get_cache_path("x") ==
+        std::filesystem::path("/home/someone/.cache/twat_cache/x"));
 
-  CHECK_THROWS_WITH(twat_cache::get_cache_path("/etc"), Contains("folder_name") && Contains("absolute"));
+  CHECK_THROWS_WITH(twat_cache::get_cache_path("/etc"),
+                    Contains("folder_name") && Contains("absolute"));
   CHECK_THROWS_WITH(twat_cache::get_cache_path("a/../../b"), Contains(".."));
   CHECK_THROWS_WITH(twat_cache::get_cache_path(std::string("a\0b", 3)), Contains("NUL"));
   CHECK_THROWS_WITH(twat_cache::get_cache_path(std::string(300, 'a')), Contains("255"));

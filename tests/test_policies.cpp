@@ -7,8 +7,8 @@
 
 namespace {
 
-using twat_cache::engines::index_kind;
 using twat_cache::policy;
+using twat_cache::engines::index_kind;
 
 template <index_kind Index, bool ThreadSafe>
 struct config {
@@ -36,11 +36,12 @@ std::set<int> live_keys(Engine& e, int up_to) {
 }  // namespace
 
 #if TWAT_CACHE_WITH_BOOST
-#define INDEX_CONFIGS                                                                     \
+#define INDEX_CONFIGS                                                                    \
   (config<index_kind::std_unordered, true>), (config<index_kind::std_unordered, false>), \
       (config<index_kind::boost_unordered, true>), (config<index_kind::boost_unordered, false>)
 #else
-#define INDEX_CONFIGS (config<index_kind::std_unordered, true>), (config<index_kind::std_unordered, false>)
+#define INDEX_CONFIGS \
+  (config<index_kind::std_unordered, true>), (config<index_kind::std_unordered, false>)
 #endif
 
 TEMPLATE_TEST_CASE("lru evicts the least recently used", "[policy]", INDEX_CONFIGS) {
@@ -64,7 +65,8 @@ TEMPLATE_TEST_CASE("lfu evicts the least frequently used, ties by least recent",
   e.put(1, 10);
   e.put(2, 20);
   e.put(3, 30);
-  for (int i = 0; i < 3; ++i) CHECK(e.get(1) == 10);
+  for (int i = 0; i < 3; ++i)
+    CHECK(e.get(1) == 10);
   CHECK(e.get(3) == 30);
   e.put(4, 40);  // frequencies 1:4, 2:1, 3:2 -> evicts 2
   CHECK(live_keys(e, 9) == std::set<int>{1, 3, 4});
@@ -80,7 +82,8 @@ TEMPLATE_TEST_CASE("fifo evicts the oldest write, whatever was read", "[policy]"
   e.put(1, 10);
   e.put(2, 20);
   e.put(3, 30);
-  for (int i = 0; i < 5; ++i) CHECK(e.get(1) == 10);
+  for (int i = 0; i < 5; ++i)
+    CHECK(e.get(1) == 10);
   e.put(4, 40);  // evicts 1 all the same
   CHECK(live_keys(e, 9) == std::set<int>{2, 3, 4});
   e.put(5, 50);
@@ -143,27 +146,32 @@ TEMPLATE_TEST_CASE("the lru policy engine agrees with the plain std_lru on rando
 
 TEST_CASE("access records buffered by many hits still decide the lru victim") {
   auto f = twat_cache::mcache([](int x) { return x; }, {.maxsize = 100});
-  for (int k = 0; k < 100; ++k) f(k);
+  for (int k = 0; k < 100; ++k)
+    f(k);
   // Touch every key except 0 many times, far beyond one access buffer.
   for (int round = 0; round < 5; ++round) {
-    for (int k = 1; k < 100; ++k) f(k);
+    for (int k = 1; k < 100; ++k)
+      f(k);
   }
   f(1000);
   CHECK_FALSE(f.contains(0));
-  for (int k = 1; k < 100; ++k) CHECK(f.contains(k));
+  for (int k = 1; k < 100; ++k)
+    CHECK(f.contains(k));
 }
 
 TEST_CASE("an unbounded cache never evicts") {
   auto f = twat_cache::mcache([](int x) { return x; });
-  for (int k = 0; k < 50000; ++k) f(k);
+  for (int k = 0; k < 50000; ++k)
+    f(k);
   CHECK(f.stats().size == 50000);
   CHECK(f.stats().evictions == 0);
-  for (int k = 0; k < 50000; k += 997) CHECK(f.contains(k));
+  for (int k = 0; k < 50000; k += 997)
+    CHECK(f.contains(k));
 }
 
 TEST_CASE("the std_lru engine evicts in lru order and rejects other policies") {
-  auto f = twat_cache::memoize<twat_cache::engines::std_lru>([](int x) { return x; },
-                                                             twat_cache::mcache_options{.maxsize = 2});
+  auto f = twat_cache::memoize<twat_cache::engines::std_lru>(
+      [](int x) { return x; }, twat_cache::mcache_options{.maxsize = 2});
   f(1);
   f(2);
   f(1);

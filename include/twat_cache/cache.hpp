@@ -2,9 +2,12 @@
 /// Everything twat_cache offers. Finer-grained headers exist for each part.
 
 #include <twat_cache/backends.hpp>
+#include <twat_cache/bcache.hpp>
 #include <twat_cache/clock.hpp>
+#include <twat_cache/codec.hpp>
 #include <twat_cache/config.hpp>
 #include <twat_cache/engine.hpp>
+#include <twat_cache/engines/fallback.hpp>
 #include <twat_cache/engines/memory.hpp>
 #include <twat_cache/engines/std_lru.hpp>
 #include <twat_cache/errors.hpp>

@@ -30,6 +30,16 @@ class manual_clock {
     return [state = now_] { return time_point(duration(state->load(std::memory_order_acquire))); };
   }
 
+  /// Lets a manual_clock be given where a wall clock is expected (persistent caches): its time
+  /// counts from the Unix epoch.
+  operator std::function<std::chrono::system_clock::time_point()>() const {  // NOLINT: as above
+    return [state = now_] {
+      return std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              duration(state->load(std::memory_order_acquire))));
+    };
+  }
+
  private:
   std::shared_ptr<std::atomic<duration::rep>> now_;
 };

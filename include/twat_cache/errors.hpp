@@ -1,5 +1,6 @@
 #pragma once
-/// Exceptions twat_cache throws. Only invalid configuration throws; cache I/O errors are counted.
+/// Exceptions twat_cache throws. Only invalid configuration reaches the caller (config_error);
+/// cache I/O errors are counted and logged.
 
 #include <stdexcept>
 #include <string>
@@ -15,6 +16,20 @@ class error : public std::runtime_error {
 
 /// An option has an invalid value; the message names the field and the allowed values.
 class config_error : public error {
+ public:
+  using error::error;
+};
+
+/// A persistent engine could not start (its folder cannot be made or opened, its file is not a
+/// cache of ours). The factories catch it and fall back to memory with one warning.
+class engine_unavailable : public error {
+ public:
+  using error::error;
+};
+
+/// Reading or writing a cache failed after it started (a full disk, a lock held too long). The
+/// wrapper counts it in stats().errors and logs it; the caller still gets the function's value.
+class cache_io_error : public error {
  public:
   using error::error;
 };

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,46 @@ struct mcache_options {
   bool single_flight = true;  ///< concurrent callers of one key: one computes, the others wait
   std::string name = {};      ///< label in get_stats(); empty: a generated one
   clock_fn clock = {};        ///< time source for ttl; empty: std::chrono::steady_clock
+};
+
+/// How hard a persistent cache works to keep an entry through a crash. Whatever the choice, an
+/// entry is never read back torn: writes are atomic and checked.
+enum class durability : std::uint8_t {
+  /// Survives the process crashing; the last entries may be lost if the machine loses power.
+  /// SQLite runs with synchronous=NORMAL; files are renamed into place without fsync.
+  fast,
+  /// Each write reaches the disk before the call returns: SQLite's synchronous=FULL, and fsync
+  /// of each file and of its folder. Much slower writes (see docs/persistence.md).
+  full,
+};
+
+/// A source of wall-clock time for persistent ttl (entries outlive the process, so steady_clock
+/// cannot be used). Empty means std::chrono::system_clock. A manual_clock converts to it.
+using wall_clock_fn = std::function<std::chrono::system_clock::time_point()>;
+
+/// Options of bcache (the SQLite engine). `name` is required: it is what the entries are found by
+/// in the next run, and what keeps two functions in one folder apart.
+struct bcache_options {
+  std::string folder_name = {};  ///< subfolder of the cache root; empty: the root itself
+  std::string name = {};         ///< stable identity of the function; required
+  std::optional<std::size_t> maxsize = std::nullopt;           ///< entries of this name
+  std::optional<std::uint64_t> max_bytes = std::nullopt;       ///< stored bytes of this name
+  std::optional<std::chrono::nanoseconds> ttl = std::nullopt;  ///< per entry, from its write
+  bool compress = false;  ///< zstd, where it pays (small or incompressible values stay raw)
+  twat_cache::durability durability = twat_cache::durability::fast;
+  wall_clock_fn clock = {};  ///< time source for ttl; empty: std::chrono::system_clock
+};
+
+/// Options of fcache (one file per entry). Same fields and meaning as bcache_options.
+struct fcache_options {
+  std::string folder_name = {};
+  std::string name = {};
+  std::optional<std::size_t> maxsize = std::nullopt;
+  std::optional<std::uint64_t> max_bytes = std::nullopt;
+  std::optional<std::chrono::nanoseconds> ttl = std::nullopt;
+  bool compress = false;
+  twat_cache::durability durability = twat_cache::durability::fast;
+  wall_clock_fn clock = {};
 };
 
 namespace detail {

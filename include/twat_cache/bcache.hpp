@@ -1,0 +1,87 @@
+#pragma once
+/// bcache: memoize into a SQLite database that outlives the process and is shared by every
+/// process using the same folder.
+///
+///   auto geocode = twat_cache::bcache(lookup, {.folder_name = "geo", .name = "geocode",
+///                                              .ttl = 24h});
+///
+/// Without SQLite in the build, or when the database cannot be opened, it caches in memory with
+/// one logged warning (backend() says which engine is in use).
+
+#include <string_view>
+#include <twat_cache/codec.hpp>
+#include <twat_cache/config.hpp>
+#include <twat_cache/detail/persistent.hpp>
+#include <twat_cache/engines/fallback.hpp>
+#include <twat_cache/engines/memory.hpp>
+#include <twat_cache/mcache.hpp>
+#include <twat_cache/memoize.hpp>
+#include <twat_cache/options.hpp>
+#include <type_traits>
+#include <utility>
+
+#if TWAT_CACHE_WITH_SQLITE
+#include <twat_cache/engines/sqlite.hpp>
+#endif
+
+TWAT_CACHE_BEGIN_NAMESPACE
+
+namespace engines {
+
+/// What bcache uses when SQLite is not in the build.
+struct sqlite_not_built {
+  static constexpr std::string_view not_built_engine = "sqlite";
+  static constexpr std::string_view not_built_reason =
+      "bcache: this build has no SQLite (TWAT_CACHE_WITH_SQLITE is 0: install libsqlite3-dev and "
+      "reconfigure)";
+};
+
+/// bcache's engine: SQLite, falling back to memory.
+template <class Key, class Value>
+using bcache_engine = with_fallback<
+#if TWAT_CACHE_WITH_SQLITE
+    sqlite<Key, Value>,
+#else
+    sqlite_not_built,
+#endif
+    memory<Key, Value>>;
+
+}  // namespace engines
+
+namespace detail {
+
+/// A persistent factory's wrapper: keys and results must be encodable, whichever engine runs
+/// (so code that builds without SQLite still builds with it).
+template <template <class...> class Engine, class Sig, class F, class Options>
+auto make_persistent(std::string_view factory, F&& f, const Options& options) {
+  using signature = resolve_signature_t<Sig, F>;
+  using engine = typename engine_for_signature<Engine, signature, std::decay_t<F>>::type;
+  static_assert(require_encodable<typename engine::key_type>::value);
+  static_assert(require_encodable<typename engine::value_type>::value);
+  return memoized<engine, signature, std::decay_t<F>>(
+      factory, memoize_options{.single_flight = true, .name = options.name}, std::forward<F>(f),
+      options);
+}
+
+}  // namespace detail
+
+/// Memoizes `f` in the SQLite database of `options.folder_name`. Throws config_error for invalid
+/// options (a missing `name` included).
+template <class Sig = detail::deduce_signature, class F>
+  requires detail::callable_not_options<F, bcache_options>
+auto bcache(F&& f, const bcache_options& options) {
+  static_cast<void>(detail::validate_persistent("bcache_options", options));
+  return detail::make_persistent<engines::bcache_engine, Sig>("bcache", std::forward<F>(f),
+                                                              options);
+}
+
+/// Decorator form: bcache({.folder_name = "geo", .name = "geocode"})(f).
+template <class Sig = detail::deduce_signature>
+auto bcache(bcache_options options) {
+  static_cast<void>(detail::validate_persistent("bcache_options", options));
+  return detail::decorator<bcache_options, [](auto&& f, const bcache_options& o) {
+    return bcache<Sig>(std::forward<decltype(f)>(f), o);
+  }>{std::move(options)};
+}
+
+TWAT_CACHE_END_NAMESPACE

@@ -1,0 +1,62 @@
+#pragma once
+// Shared by the tests of the persistent factories: a fresh folder per test, the factories as
+// types (so one TEMPLATE_TEST_CASE covers each), and a child-process runner.
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <twat_cache/cache.hpp>
+#include <vector>
+
+namespace test_support {
+
+/// A folder name no other test uses, so tests may run in any order and in parallel.
+inline std::string fresh_folder(std::string_view stem) {
+  static std::atomic<int> counter{0};
+  return std::string(stem) + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+struct use_bcache {
+  using options = twat_cache::bcache_options;
+  static constexpr std::string_view factory = "bcache";
+  static constexpr std::string_view engine = TWAT_CACHE_WITH_SQLITE ? "sqlite" : "";
+  template <class Sig = twat_cache::detail::deduce_signature, class F>
+  static auto make(F&& f, const options& o) {
+    return twat_cache::bcache<Sig>(std::forward<F>(f), o);
+  }
+};
+
+/// The memory engine's name, which a fallback reports.
+inline std::string_view memory_backend() {
+  return twat_cache::available_backends().front();
+}
+
+/// Mode bits of a path (not following a final symlink).
+inline unsigned mode_of(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0) return 0xffffffffu;
+  return static_cast<unsigned>(st.st_mode & 07777);
+}
+
+/// Runs `program args...` and returns its exit status (-1 if it did not exit normally).
+inline int run_process(const std::vector<std::string>& argv) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::vector<char*> args;
+    for (const auto& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace test_support
