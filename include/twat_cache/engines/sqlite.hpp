@@ -23,7 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -31,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <twat_cache/codec.hpp>
 #include <twat_cache/detail/persistent.hpp>
 #include <twat_cache/errors.hpp>
@@ -184,17 +187,21 @@ struct connection {
     }
     try {
       sqlite3_busy_timeout(db, busy_timeout_ms);
-      exec("PRAGMA journal_mode=WAL");
+      // Switching a new database to WAL takes a lock that SQLite's busy handler does not wait
+      // for, so processes opening one database at once retry it (and the schema) themselves.
+      retrying_while_locked([&] { exec("PRAGMA journal_mode=WAL"); });
       exec(durable == durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
       if (create_schema) {
-        exec("BEGIN IMMEDIATE");
-        try {
-          exec(schema_sql);
-          exec("COMMIT");
-        } catch (...) {
-          sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-          throw;
-        }
+        retrying_while_locked([&] {
+          exec("BEGIN IMMEDIATE");
+          try {
+            exec(schema_sql);
+            exec("COMMIT");
+          } catch (...) {
+            sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+            throw;
+          }
+        });
         check_schema_version();
       }
       prepare();
@@ -217,6 +224,28 @@ struct connection {
   }
 
   [[nodiscard]] std::string error_text() const { return sqlite3_errmsg(db); }
+
+  /// Runs `step` again while the database is locked by another connection, for up to the busy
+  /// timeout; any other failure, or the lock outlasting the timeout, is thrown.
+  template <class Step>
+  void retrying_while_locked(Step&& step) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+    for (auto pause = std::chrono::microseconds(200);; pause = std::min(pause * 2, max_pause)) {
+      try {
+        step();
+        return;
+      } catch (const engine_unavailable&) {
+        const int code = sqlite3_errcode(db) & 0xff;
+        if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) ||
+            std::chrono::steady_clock::now() + pause > deadline) {
+          throw;
+        }
+      }
+      std::this_thread::sleep_for(pause);
+    }
+  }
+  static constexpr std::chrono::microseconds max_pause{50000};
 
  private:
   void check_schema_version() {
