@@ -31,6 +31,16 @@ struct use_bcache {
   }
 };
 
+struct use_fcache {
+  using options = twat_cache::fcache_options;
+  static constexpr std::string_view factory = "fcache";
+  static constexpr std::string_view engine = "files";
+  template <class Sig = twat_cache::detail::deduce_signature, class F>
+  static auto make(F&& f, const options& o) {
+    return twat_cache::fcache<Sig>(std::forward<F>(f), o);
+  }
+};
+
 /// The memory engine's name, which a fallback reports.
 inline std::string_view memory_backend() {
   return twat_cache::available_backends().front();

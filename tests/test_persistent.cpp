@@ -19,6 +19,7 @@
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using test_support::use_bcache;
+using test_support::use_fcache;
 
 namespace {
 
@@ -37,7 +38,8 @@ std::vector<double> series(int n) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("a persistent cache answers hits without calling the function", "", use_bcache) {
+TEMPLATE_TEST_CASE("a persistent cache answers hits without calling the function", "", use_bcache,
+                   use_fcache) {
   int calls = 0;
   auto f = TestType::make(
       [&calls](int x, const std::string& s) {
@@ -72,7 +74,7 @@ TEMPLATE_TEST_CASE("a persistent cache answers hits without calling the function
 }
 
 TEMPLATE_TEST_CASE("entries outlive the wrapper: a new one over the same folder finds them", "",
-                   use_bcache) {
+                   use_bcache, use_fcache) {
   if constexpr (persistent_built<TestType>()) {
     const auto folder = test_support::fresh_folder("restart");
     int calls = 0;
@@ -97,7 +99,7 @@ TEMPLATE_TEST_CASE("entries outlive the wrapper: a new one over the same folder 
   }
 }
 
-TEMPLATE_TEST_CASE("a second process finds the first one's entries", "", use_bcache) {
+TEMPLATE_TEST_CASE("a second process finds the first one's entries", "", use_bcache, use_fcache) {
   if constexpr (persistent_built<TestType>()) {
     const auto folder = test_support::fresh_folder("processes");
     const std::string factory(TestType::factory);
@@ -109,7 +111,7 @@ TEMPLATE_TEST_CASE("a second process finds the first one's entries", "", use_bca
 }
 
 TEMPLATE_TEST_CASE("four processes hammering one cache lose nothing and see no torn value", "",
-                   use_bcache) {
+                   use_bcache, use_fcache) {
   if constexpr (persistent_built<TestType>()) {
     const auto folder = test_support::fresh_folder("hammer");
     const std::string factory(TestType::factory);
@@ -131,7 +133,8 @@ TEMPLATE_TEST_CASE("four processes hammering one cache lose nothing and see no t
   }
 }
 
-TEMPLATE_TEST_CASE("threads sharing one persistent cache all get right values", "", use_bcache) {
+TEMPLATE_TEST_CASE("threads sharing one persistent cache all get right values", "", use_bcache,
+                   use_fcache) {
   std::atomic<int> calls{0};
   auto f = TestType::make(
       [&calls](int i) {
@@ -156,7 +159,7 @@ TEMPLATE_TEST_CASE("threads sharing one persistent cache all get right values", 
   CHECK(f.stats().errors == 0);
 }
 
-TEMPLATE_TEST_CASE("ttl: an entry older than its ttl is a miss", "", use_bcache) {
+TEMPLATE_TEST_CASE("ttl: an entry older than its ttl is a miss", "", use_bcache, use_fcache) {
   twat_cache::manual_clock clock;
   clock.advance(std::chrono::hours(24 * 365 * 50));  // a plausible wall-clock time
   int calls = 0;
@@ -184,7 +187,7 @@ TEMPLATE_TEST_CASE("ttl: an entry older than its ttl is a miss", "", use_bcache)
   }
 }
 
-TEMPLATE_TEST_CASE("maxsize evicts the least recently stored entries", "", use_bcache) {
+TEMPLATE_TEST_CASE("maxsize evicts the least recently stored entries", "", use_bcache, use_fcache) {
   int calls = 0;
   auto f = TestType::make(
       [&calls](int x) {
@@ -209,7 +212,7 @@ TEMPLATE_TEST_CASE("maxsize evicts the least recently stored entries", "", use_b
   }
 }
 
-TEMPLATE_TEST_CASE("max_bytes bounds the stored bytes of a name", "", use_bcache) {
+TEMPLATE_TEST_CASE("max_bytes bounds the stored bytes of a name", "", use_bcache, use_fcache) {
   if constexpr (persistent_built<TestType>()) {
     auto f = TestType::make(
         [](int n) { return std::string(static_cast<std::size_t>(n), 'x'); },
@@ -229,7 +232,7 @@ TEMPLATE_TEST_CASE("max_bytes bounds the stored bytes of a name", "", use_bcache
   }
 }
 
-TEMPLATE_TEST_CASE("two names in one folder never share entries", "", use_bcache) {
+TEMPLATE_TEST_CASE("two names in one folder never share entries", "", use_bcache, use_fcache) {
   const auto folder = test_support::fresh_folder("names");
   auto plus = TestType::make([](int x) { return x + 1; }, {.folder_name = folder, .name = "plus"});
   auto minus =
@@ -249,7 +252,7 @@ TEMPLATE_TEST_CASE("two names in one folder never share entries", "", use_bcache
 }
 
 TEMPLATE_TEST_CASE("a changed result type under the same name keys apart, never misreads", "",
-                   use_bcache) {
+                   use_bcache, use_fcache) {
   const auto folder = test_support::fresh_folder("types");
   auto as_int = TestType::make([](int x) { return std::int32_t{x}; },
                                {.folder_name = folder, .name = "same"});
@@ -266,7 +269,7 @@ TEMPLATE_TEST_CASE("a changed result type under the same name keys apart, never 
 }
 
 TEMPLATE_TEST_CASE("compress: compressible values shrink, incompressible ones stay raw", "",
-                   use_bcache) {
+                   use_bcache, use_fcache) {
   if constexpr (persistent_built<TestType>() && TWAT_CACHE_WITH_ZSTD) {
     const auto folder = test_support::fresh_folder("compress");
     auto zeros = TestType::make([](int n) { return std::vector<double>(static_cast<size_t>(n)); },
@@ -292,7 +295,8 @@ TEMPLATE_TEST_CASE("compress: compressible values shrink, incompressible ones st
   }
 }
 
-TEMPLATE_TEST_CASE("folders are 0700 and files 0600, whatever the umask", "", use_bcache) {
+TEMPLATE_TEST_CASE("folders are 0700 and files 0600, whatever the umask", "", use_bcache,
+                   use_fcache) {
   if constexpr (persistent_built<TestType>()) {
     const auto folder = test_support::fresh_folder("modes") + "/nested";
     const mode_t old_mask = ::umask(0);
@@ -317,7 +321,7 @@ TEMPLATE_TEST_CASE("folders are 0700 and files 0600, whatever the umask", "", us
 }
 
 TEMPLATE_TEST_CASE("a folder that cannot be made: memory, one warning, right results", "",
-                   use_bcache) {
+                   use_bcache, use_fcache) {
   std::vector<std::string> warnings;
   twat_cache::set_logger([&](twat_cache::log_level, std::string_view cause, std::string_view) {
     warnings.emplace_back(cause);
@@ -343,7 +347,8 @@ TEMPLATE_TEST_CASE("a folder that cannot be made: memory, one warning, right res
   CHECK(warnings.size() == 1);  // once per cause, however many caches fall back
 }
 
-TEMPLATE_TEST_CASE("a symlink planted in the cache folder is never followed", "", use_bcache) {
+TEMPLATE_TEST_CASE("a symlink planted in the cache folder is never followed", "", use_bcache,
+                   use_fcache) {
   if constexpr (persistent_built<TestType>()) {
     const auto folder = test_support::fresh_folder("symlink");
     const fs::path outside = fs::path(twat_cache::get_cache_path()) / (folder + "-outside");

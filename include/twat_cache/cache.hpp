@@ -11,6 +11,7 @@
 #include <twat_cache/engines/memory.hpp>
 #include <twat_cache/engines/std_lru.hpp>
 #include <twat_cache/errors.hpp>
+#include <twat_cache/fcache.hpp>
 #include <twat_cache/key.hpp>
 #include <twat_cache/logging.hpp>
 #include <twat_cache/mcache.hpp>

@@ -64,5 +64,6 @@ int main(int argc, char** argv) {
   const int n = std::atoi(argv[4]);
   const unsigned seed = argc > 5 ? static_cast<unsigned>(std::atoi(argv[5])) : 1;
   if (factory == "bcache") return run<test_support::use_bcache>(folder, mode, n, seed);
+  if (factory == "fcache") return run<test_support::use_fcache>(folder, mode, n, seed);
   return 2;
 }

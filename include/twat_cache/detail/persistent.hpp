@@ -20,6 +20,7 @@
 #include <twat_cache/config.hpp>
 #include <twat_cache/detail/hash_bytes.hpp>
 #include <twat_cache/errors.hpp>
+#include <twat_cache/logging.hpp>
 #include <twat_cache/options.hpp>
 #include <twat_cache/paths.hpp>
 #include <twat_cache/stats.hpp>
@@ -206,6 +207,43 @@ inline bool decompress_exact(std::string_view packed, std::uint64_t raw_size, st
 #endif
 }
 
+/// A value as a persistent engine stores it: encoded, and zstd-compressed when that pays.
+struct packed_value {
+  std::string bytes;
+  std::int64_t raw_size = -1;  ///< -1: `bytes` are the encoding itself; else its size unpacked
+};
+
+template <class Value>
+[[nodiscard]] packed_value pack_value(const Value& value, bool compress) {
+  packed_value packed{encode(value)};
+  std::string compressed;
+  if (compress && compress_if_worth(packed.bytes, compressed)) {
+    packed.raw_size = static_cast<std::int64_t>(packed.bytes.size());
+    packed.bytes = std::move(compressed);
+  }
+  return packed;
+}
+
+/// The value back from stored bytes; nullopt with `why` set when they do not give one.
+template <class Value>
+[[nodiscard]] std::optional<Value> unpack_value(std::string_view stored, std::int64_t raw_size,
+                                                std::string_view& why) {
+  std::optional<Value> value;
+  if (raw_size < 0) {
+    value = decode<Value>(stored);
+  } else {
+    std::string raw;
+    if (!decompress_exact(stored, static_cast<std::uint64_t>(raw_size), raw)) {
+      why = zstd_available() ? "it does not decompress"
+                             : "it is compressed and this build has no zstd";
+      return std::nullopt;
+    }
+    value = decode<Value>(raw);
+  }
+  if (!value) why = "its value does not decode";
+  return value;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Private folders.
 
@@ -281,6 +319,22 @@ struct persistent_counters {
     s.expirations = expirations.load(std::memory_order_relaxed);
     s.errors = errors.load(std::memory_order_relaxed);
   }
+  /// An entry that was there but unusable (altered, truncated, foreign): a miss, counted as
+  /// an error and logged once per engine.
+  void damaged(std::string_view engine, const std::filesystem::path& where, std::string_view why) {
+    add(errors);
+    log_once(log_level::error, "data." + std::string(engine),
+             "an entry in " + where.string() + " was ignored: " + std::string(why) +
+                 " (counted as a miss)");
+  }
+  /// A read that failed (I/O error, lock timeout): a miss, counted and logged once per engine.
+  void read_failed(std::string_view engine, const std::filesystem::path& where,
+                   std::string_view why) {
+    add(errors);
+    log_once(log_level::error, "io." + std::string(engine) + ".read",
+             "reading " + where.string() + " failed: " + std::string(why));
+  }
+
   void reset() noexcept {
     for (auto* c : {&hits, &misses, &evictions, &expirations, &errors})
       c->store(0, std::memory_order_relaxed);

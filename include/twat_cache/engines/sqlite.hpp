@@ -342,15 +342,8 @@ class sqlite {
 
   void put(const Key& key, const Value& value) {
     const std::string key_bytes(keys_.bytes(key));
-    std::string value_bytes = encode(value);
-    std::int64_t raw_size = -1;
-    if (config_.compress) {
-      std::string packed;
-      if (twat_cache::detail::compress_if_worth(value_bytes, packed)) {
-        raw_size = static_cast<std::int64_t>(value_bytes.size());
-        value_bytes = std::move(packed);
-      }
-    }
+    const auto packed = twat_cache::detail::pack_value(value, config_.compress);
+    const std::string_view value_bytes = packed.bytes;
     const std::uint64_t size = key_bytes.size() + value_bytes.size();
     if (config_.max_bytes && size > *config_.max_bytes) return;  // could never be kept
     const auto id = row_id(key_bytes);
@@ -369,7 +362,7 @@ class sqlite {
       {
         use insert(c.insert);
         insert.bind(1, id).bind_text(2, config_.name).bind_blob(3, key_bytes);
-        insert.bind_blob(4, value_bytes).bind(5, raw_size);
+        insert.bind_blob(4, value_bytes).bind(5, packed.raw_size);
         insert.bind(
             6, static_cast<std::int64_t>(twat_cache::detail::checksum(key_bytes, value_bytes)));
         insert.bind(7, static_cast<std::int64_t>(size)).bind(8, now);
@@ -548,38 +541,17 @@ class sqlite {
       const std::string_view stored = select.blob(1);
       if (static_cast<std::uint64_t>(select.integer(3)) !=
           twat_cache::detail::checksum(key_bytes, stored)) {
-        return damaged("its checksum does not match");
+        counters_.damaged(name(), path_, "its checksum does not match");
+        return std::nullopt;
       }
-      std::optional<Value> value;
-      const std::int64_t raw_size = select.integer(2);
-      if (raw_size < 0) {
-        value = decode<Value>(stored);
-      } else {
-        std::string raw;
-        if (!twat_cache::detail::decompress_exact(stored, static_cast<std::uint64_t>(raw_size),
-                                                  raw)) {
-          return damaged(twat_cache::detail::zstd_available()
-                             ? "it does not decompress"
-                             : "it is compressed and this build has no zstd");
-        }
-        value = decode<Value>(raw);
-      }
-      if (!value) return damaged("its value does not decode");
+      std::string_view why;
+      auto value = twat_cache::detail::unpack_value<Value>(stored, select.integer(2), why);
+      if (!value) counters_.damaged(name(), path_, why);
       return value;
     } catch (const std::exception& e) {
-      counters_.add(counters_.errors);
-      twat_cache::detail::log_once(log_level::error, "io.sqlite.read",
-                                   std::string("reading ") + path_.string() + ": " + e.what());
+      counters_.read_failed(name(), path_, e.what());
       return std::nullopt;
     }
-  }
-
-  std::optional<Value> damaged(std::string_view why) {
-    counters_.add(counters_.errors);
-    twat_cache::detail::log_once(log_level::error, "data.sqlite",
-                                 "an entry in " + path_.string() +
-                                     " was ignored: " + std::string(why) + " (counted as a miss)");
-    return std::nullopt;
   }
 
   twat_cache::detail::persistent_config config_;
