@@ -291,7 +291,7 @@ class files {
 
   template <class K>
   [[nodiscard]] std::optional<Value> get(const K& key) {
-    auto value = lookup(key, /*count_expired=*/true);
+    auto value = lookup(key, /*counted=*/true);
     counters_.add(value ? counters_.hits : counters_.misses);
     return value;
   }
@@ -535,64 +535,70 @@ class files {
                          twat_cache::detail::errno_text(error));
   }
 
-  /// The live value for `key`, or nullopt: absent, expired, altered, undecodable or unreadable
-  /// (the last three counted as errors). The expired file is left for the next write to
-  /// replace (deleting it here could delete a fresh entry another process just renamed there).
+  /// The live value for `key`, or nullopt: absent, expired, altered, undecodable or unreadable.
+  /// When `counted` (get, not peek or contains), an expired entry counts as an expiration and
+  /// the last three as errors. The expired file is left for the next write to replace (deleting
+  /// it here could delete a fresh entry another process just renamed there).
   template <class K>
-  std::optional<Value> lookup(const K& key, bool count_expired = false) {
+  std::optional<Value> lookup(const K& key, bool counted = false) {
+    auto damaged = [&](const std::string& entry, std::string_view why) {
+      if (counted) counters_.damaged(name(), dir_ / entry, why);
+    };
+    auto read_failed = [&](const std::string& entry, std::string_view why) {
+      if (counted) counters_.read_failed(name(), dir_ / entry, why);
+    };
     const std::string_view key_bytes = keys_.bytes(key);
     const std::string entry = entry_name(key_bytes);
     detail_files::fd_guard fd(::openat(dir_fd_, entry.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (fd.get() < 0) {
-      if (errno != ENOENT)
-        counters_.read_failed(name(), dir_ / entry, twat_cache::detail::errno_text(errno));
+      if (errno != ENOENT) read_failed(entry, twat_cache::detail::errno_text(errno));
       return std::nullopt;
     }
     try {
       struct stat st {};
       if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        counters_.damaged(name(), dir_ / entry, "it is not a regular file");
+        damaged(entry, "it is not a regular file");
         return std::nullopt;
       }
       const auto size = static_cast<std::uint64_t>(st.st_size);
       if (size < detail_files::header_size) {
-        counters_.damaged(name(), dir_ / entry, "it is shorter than a header (truncated?)");
+        damaged(entry, "it is shorter than a header (truncated?)");
         return std::nullopt;
       }
       detail_files::file_bytes bytes;
       if (!bytes.load(fd.get(), static_cast<std::size_t>(size))) {
-        counters_.read_failed(name(), dir_ / entry, twat_cache::detail::errno_text(errno));
+        read_failed(entry, twat_cache::detail::errno_text(errno));
         return std::nullopt;
       }
       std::string_view why;
       const auto h = detail_files::read_header(bytes.data(), size, why);
       if (!h) {
-        counters_.damaged(name(), dir_ / entry, why);
+        damaged(entry, why);
         return std::nullopt;
       }
       const std::string_view stored_key = bytes.view(detail_files::header_size, h->key_size);
       if (stored_key != key_bytes) return std::nullopt;  // another key with this hash
       if (h->expires_ns != 0 && h->expires_ns <= twat_cache::detail::wall_now_ns(config_.clock)) {
-        if (count_expired) counters_.add(counters_.expirations);
+        if (counted) counters_.add(counters_.expirations);
         return std::nullopt;
       }
       const std::string_view stored =
           bytes.view(detail_files::header_size + h->key_size, h->stored_size);
       if (detail_files::checksum_of(bytes.data(), stored_key, stored) != h->checksum) {
-        counters_.damaged(name(), dir_ / entry, "its checksum does not match");
+        damaged(entry, "its checksum does not match");
         return std::nullopt;
       }
       const bool compressed = (h->flags & detail_files::flag_compressed) != 0;
       if (!compressed && h->raw_size != h->stored_size) {
-        counters_.damaged(name(), dir_ / entry, "its sizes do not agree");
+        damaged(entry, "its sizes do not agree");
         return std::nullopt;
       }
       auto value = twat_cache::detail::unpack_value<Value>(
           stored, compressed ? static_cast<std::int64_t>(h->raw_size) : -1, why);
-      if (!value) counters_.damaged(name(), dir_ / entry, why);
+      if (!value) damaged(entry, why);
       return value;
     } catch (const std::exception& e) {  // bad_alloc from a huge (damaged) size, and the like
-      counters_.read_failed(name(), dir_ / entry, e.what());
+      read_failed(entry, e.what());
       return std::nullopt;
     }
   }

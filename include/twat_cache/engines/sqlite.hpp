@@ -195,6 +195,7 @@ struct connection {
         retrying_while_locked([&] {
           exec("BEGIN IMMEDIATE");
           try {
+            check_ours();  // before writing anything: another program's or version's file stays
             exec(schema_sql);
             exec("COMMIT");
           } catch (...) {
@@ -202,7 +203,6 @@ struct connection {
             throw;
           }
         });
-        check_schema_version();
       }
       prepare();
     } catch (...) {
@@ -248,7 +248,18 @@ struct connection {
   static constexpr std::chrono::microseconds max_pause{50000};
 
  private:
-  void check_schema_version() {
+  /// Throws engine_unavailable unless the database is empty or a twat_cache cache of this
+  /// schema version.
+  void check_ours() {
+    statement tables(db,
+                     "SELECT count(*), sum(name = 'twat_cache_meta') FROM sqlite_master "
+                     "WHERE type = 'table'");
+    use t(tables);
+    if (t.step() != SQLITE_ROW) throw engine_unavailable("SQLite: " + error_text());
+    if (t.integer(0) == 0) return;  // a new database
+    if (t.integer(1) != 1) {
+      throw engine_unavailable("the database is not a twat_cache cache; it is left as it is");
+    }
     statement version(db, "SELECT value FROM twat_cache_meta WHERE key = 'schema'");
     use v(version);
     if (v.step() != SQLITE_ROW || v.integer(0) != schema_version) {
@@ -324,7 +335,7 @@ class sqlite {
 
   template <class K>
   [[nodiscard]] std::optional<Value> get(const K& key) {
-    auto value = lookup(key);
+    auto value = lookup(key, /*counted=*/true);
     counters_.add(value ? counters_.hits : counters_.misses);
     return value;
   }
@@ -522,9 +533,9 @@ class sqlite {
   }
 
   /// The live value for `key`, or nullopt: absent, expired, altered, undecodable or unreadable
-  /// (the last three counted as errors).
+  /// (the last three counted as errors when `counted`: get, not peek or contains).
   template <class K>
-  std::optional<Value> lookup(const K& key) {
+  std::optional<Value> lookup(const K& key, bool counted = false) {
     const std::string_view key_bytes = keys_.bytes(key);
     try {
       auto lease = acquire();
@@ -541,15 +552,15 @@ class sqlite {
       const std::string_view stored = select.blob(1);
       if (static_cast<std::uint64_t>(select.integer(3)) !=
           twat_cache::detail::checksum(key_bytes, stored)) {
-        counters_.damaged(name(), path_, "its checksum does not match");
+        if (counted) counters_.damaged(name(), path_, "its checksum does not match");
         return std::nullopt;
       }
       std::string_view why;
       auto value = twat_cache::detail::unpack_value<Value>(stored, select.integer(2), why);
-      if (!value) counters_.damaged(name(), path_, why);
+      if (!value && counted) counters_.damaged(name(), path_, why);
       return value;
     } catch (const std::exception& e) {
-      counters_.read_failed(name(), path_, e.what());
+      if (counted) counters_.read_failed(name(), path_, e.what());
       return std::nullopt;
     }
   }

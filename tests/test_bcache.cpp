@@ -1,0 +1,142 @@
+// bcache's own promises: its database, and what it does with rows and files it did not write.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <twat_cache/cache.hpp>
+#include <vector>
+
+#include "persistent_test_support.hpp"
+
+#if TWAT_CACHE_WITH_SQLITE
+#include <sqlite3.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Runs SQL on a database the way another program would.
+void run_sql(const fs::path& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(db_path.c_str(), &db) == SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  INFO((error != nullptr ? error : ""));
+  sqlite3_free(error);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+struct quiet_logger {
+  quiet_logger() {
+    twat_cache::set_logger([](auto, auto, auto) {});
+  }
+  quiet_logger(const quiet_logger&) = delete;
+  quiet_logger& operator=(const quiet_logger&) = delete;
+  ~quiet_logger() { twat_cache::set_logger({}); }
+};
+
+}  // namespace
+
+TEST_CASE("bcache keeps one database per folder, shared by names") {
+  const auto folder = test_support::fresh_folder("layout");
+  auto a = twat_cache::bcache([](int x) { return x; }, {.folder_name = folder, .name = "a"});
+  auto b = twat_cache::bcache([](int x) { return x; }, {.folder_name = folder, .name = "b"});
+  CHECK(a(1) == 1);
+  CHECK(b(1) == 1);
+  const fs::path db = twat_cache::get_cache_path(folder) / "cache.sqlite3";
+  CHECK(a.engine().primary()->path() == db);
+  CHECK(b.engine().primary()->path() == db);
+  CHECK(fs::is_regular_file(db));
+}
+
+TEST_CASE("bcache: altered rows are counted misses, never wrong values") {
+  const quiet_logger quiet;
+  const auto folder = test_support::fresh_folder("altered");
+  int calls = 0;
+  auto f = twat_cache::bcache(
+      [&calls](const std::string& s) {
+        ++calls;
+        return std::vector<std::string>{s, s + s};
+      },
+      {.folder_name = folder, .name = "split", .compress = true});
+  const std::vector<std::string> expected{"ab", "abab"};
+  CHECK(f("ab") == expected);
+  const fs::path db = twat_cache::get_cache_path(folder) / "cache.sqlite3";
+
+  SECTION("the value's bytes") {
+    run_sql(db, "UPDATE entries SET value = X'0102'");
+  }
+  SECTION("the value with a matching checksum but a lying length") {
+    // Without the checksum this would reach the decoder, which must refuse it too.
+    run_sql(db, "UPDATE entries SET value = X'FFFFFFFF0F', checksum = 0");
+  }
+  SECTION("the raw size of a value that was not compressed") {
+    run_sql(db, "UPDATE entries SET raw_size = 1000");
+  }
+  CHECK(f("ab") == expected);
+  CHECK(calls == 2);
+  CHECK(f.stats().errors == 1);
+  CHECK(f("ab") == expected);
+  CHECK(calls == 2);
+}
+
+TEST_CASE("bcache: a file that is not a database, or of another schema, is left alone") {
+  const quiet_logger quiet;
+  const auto folder = test_support::fresh_folder("foreign");
+  const fs::path dir = twat_cache::get_cache_path(folder);
+  fs::create_directories(dir);
+  const fs::path db = dir / "cache.sqlite3";
+  std::string original;
+
+  SECTION("garbage") {
+    original = std::string(8192, 'g');
+    std::ofstream(db, std::ios::binary) << original;
+  }
+  SECTION("another program's database") {
+    run_sql(db, "CREATE TABLE notes(text TEXT);");
+  }
+  SECTION("a newer schema") {
+    run_sql(db,
+            "CREATE TABLE twat_cache_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+            "INSERT INTO twat_cache_meta VALUES ('schema', 99);");
+  }
+  const auto before = fs::file_size(db);
+  int calls = 0;
+  auto f = twat_cache::bcache(
+      [&calls](int x) {
+        ++calls;
+        return x + 1;
+      },
+      {.folder_name = folder, .name = "f"});
+  CHECK(f.backend() == test_support::memory_backend());
+  CHECK(f(1) == 2);
+  CHECK(f(1) == 2);
+  CHECK(calls == 1);
+  CHECK(fs::file_size(db) == before);
+}
+
+#endif  // TWAT_CACHE_WITH_SQLITE
+
+TEST_CASE("bcache without SQLite in the build caches in memory, with one warning") {
+  std::vector<std::string> causes;
+  twat_cache::set_logger([&](twat_cache::log_level, std::string_view cause, std::string_view) {
+    causes.emplace_back(cause);
+  });
+  auto f = twat_cache::bcache([](int x) { return x * 2; },
+                              {.folder_name = test_support::fresh_folder("build"), .name = "f"});
+  CHECK(f(2) == 4);
+  CHECK(f(2) == 4);
+  CHECK(f.stats().hits == 1);
+  twat_cache::set_logger({});
+  if (TWAT_CACHE_WITH_SQLITE) {
+    CHECK(f.backend() == "sqlite");
+    CHECK(causes.empty());
+  } else {
+    CHECK(f.backend() == test_support::memory_backend());
+    CHECK(causes == std::vector<std::string>{"fallback.sqlite"});
+  }
+}
