@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the examples in the full configuration (Release, every optional dependency found) in
 # build/examples and runs each, printing its output. An example whose examples/<name>.expect lines
-# do not match its output, or that exits non-zero, makes the script fail.
+# do not match its output, or that exits non-zero, makes the script fail. An example with an
+# examples/<name>.second.expect runs twice over one cache folder (the second run checked with it).
 # Usage: scripts/run-examples.sh [example-name...]   (no argument: all of them)
 set -euo pipefail
 
@@ -37,6 +38,14 @@ for name in "${names[@]}"; do
   if ! TWAT_CACHE_DIR="$cache" cmake -DCOMMAND="$ROOT/$exe" -DEXPECT_FILE="$ROOT/examples/$name.expect" \
     -DCLEAN_DIR="$cache" -P "$ROOT/cmake/run_and_check.cmake" 2>&1; then
     failed+=("$name")
+  fi
+  # An example with a .second.expect is run again over the same cache: what a restart finds.
+  if [ -f "$ROOT/examples/$name.second.expect" ]; then
+    echo "--- $name, second run ---"
+    if ! TWAT_CACHE_DIR="$cache" cmake -DCOMMAND="$ROOT/$exe" \
+      -DEXPECT_FILE="$ROOT/examples/$name.second.expect" -P "$ROOT/cmake/run_and_check.cmake" 2>&1; then
+      failed+=("$name (second run)")
+    fi
   fi
 done
 
