@@ -18,8 +18,21 @@
 #endif
 #endif
 
+#ifndef TWAT_CACHE_XXHASH_DISPATCH
+#define TWAT_CACHE_XXHASH_DISPATCH 0
+#endif
+#if TWAT_CACHE_WITH_XXHASH && TWAT_CACHE_XXHASH_DISPATCH
+// From libxxhash (xxh_x86dispatch.c), declared here: its header, under XXH_INLINE_ALL, would
+// declare it static.
+extern "C" unsigned long long XXH3_64bits_withSeed_dispatch(const void* input, std::size_t length,
+                                                            unsigned long long seed);
+#endif
+
 TWAT_CACHE_BEGIN_NAMESPACE
 namespace detail {
+
+/// Inputs at least this long use libxxhash's dispatching functions when they are linked.
+inline constexpr std::size_t xxhash_dispatch_threshold = 16 * 1024;
 
 __extension__ using uint128_t = unsigned __int128;
 
@@ -59,6 +72,11 @@ inline std::uint64_t read_tail(const unsigned char* p, std::size_t n) noexcept {
 [[nodiscard]] inline std::uint64_t hash_bytes(const void* data, std::size_t n,
                                               std::uint64_t seed = 0) noexcept {
 #if TWAT_CACHE_WITH_XXHASH
+#if TWAT_CACHE_XXHASH_DISPATCH
+  // Long inputs (persistent values: checksums of megabytes) go to libxxhash's run-time dispatch,
+  // which uses AVX2/AVX-512 where the CPU has them: 2-3x the inlined SSE2 code's speed.
+  if (n >= xxhash_dispatch_threshold) return XXH3_64bits_withSeed_dispatch(data, n, seed);
+#endif
   return XXH3_64bits_withSeed(data, n, seed);
 #else
   const auto* p = static_cast<const unsigned char*>(data);
