@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -194,4 +195,29 @@ TEST_CASE("fcache: durability full syncs and still round-trips") {
   CHECK(f(7) == "7");
   CHECK(f(7) == "7");
   CHECK(f.stats().hits == 1);
+}
+
+TEST_CASE("fcache: an I/O error after start is counted and logged; the call still returns") {
+  std::vector<std::string> causes;
+  twat_cache::set_logger([&](twat_cache::log_level, std::string_view cause, std::string_view) {
+    causes.emplace_back(cause);
+  });
+  const auto folder = test_support::fresh_folder("ioerror");
+  int calls = 0;
+  auto f = twat_cache::fcache(
+      [&calls](int x) {
+        ++calls;
+        return x + 100;
+      },
+      {.folder_name = folder, .name = "gone"});
+  CHECK(f(1) == 101);
+  // The folder disappears under the running cache: every write now fails.
+  fs::remove_all(twat_cache::get_cache_path(folder) / "gone");
+  CHECK(f(2) == 102);
+  CHECK(f(2) == 102);
+  twat_cache::set_logger({});
+  CHECK(calls == 3);
+  CHECK(f.stats().errors == 2);
+  CHECK(f.backend() == "files");
+  CHECK(std::count(causes.begin(), causes.end(), "put.files") == 1);  // logged once per cause
 }
