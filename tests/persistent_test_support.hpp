@@ -43,7 +43,7 @@ struct use_fcache {
 
 /// The memory engine's name, which a fallback reports.
 inline std::string_view memory_backend() {
-  return twat_cache::available_backends().front();
+  return TWAT_CACHE_WITH_BOOST ? "boost_unordered" : "std_unordered";
 }
 
 /// Mode bits of a path (not following a final symlink).

@@ -61,15 +61,21 @@ TEST_CASE("get_cache_path: environment order and folder_name validation") {
   CHECK_THROWS_WITH(twat_cache::get_cache_path(std::string(300, 'a')), Contains("255"));
 }
 
-TEST_CASE("available_backends lists this build's engines, best first, memory last") {
+TEST_CASE("available_backends lists this build's engines, best first, std_lru last") {
   const auto names = twat_cache::available_backends();
   REQUIRE_FALSE(names.empty());
   CHECK(names.back() == "std_lru");
+  auto position = [&](std::string_view name) {
+    return std::find(names.begin(), names.end(), name) - names.begin();
+  };
+  const auto absent = static_cast<std::ptrdiff_t>(names.size());
+  CHECK(position("files") < position("std_unordered"));
+  CHECK((position("sqlite") < position("files")) == bool(TWAT_CACHE_WITH_SQLITE));
+  CHECK((position("sqlite") == absent) == !TWAT_CACHE_WITH_SQLITE);
 #if TWAT_CACHE_WITH_BOOST
-  CHECK(names.front() == "boost_unordered");
+  CHECK(position("boost_unordered") < position("std_unordered"));
 #else
-  CHECK(names.front() == "std_unordered");
-  CHECK(std::find(names.begin(), names.end(), "boost_unordered") == names.end());
+  CHECK(position("boost_unordered") == absent);
 #endif
 }
 

@@ -35,8 +35,8 @@ inline void validate_relative_name(std::string_view field, std::string_view valu
   auto fail = [&](std::string_view why) {
     throw config_error(std::string(field) + " = \"" + printable(value) +
                        "\" is invalid: " + std::string(why) +
-                       "; use a relative name of letters, digits, '-', '_', '.' and '/' that "
-                       "stays inside the cache folder");
+                       "; use a relative path (at most 255 characters) that stays inside the "
+                       "cache folder");
   };
   if (value.size() > max_folder_name_length) fail("longer than 255 characters");
   if (value.find('\0') != std::string_view::npos) fail("it contains a NUL character");

@@ -47,6 +47,9 @@ struct persistent_config {
 };
 
 inline constexpr std::size_t max_name_length = 128;
+/// bcache's database in a cache folder (with its -wal and -shm files); fcache's folder of a name
+/// sits beside it, so no name may take it.
+inline constexpr std::string_view sqlite_database_file = "cache.sqlite3";
 
 /// A function's `name` becomes one path component (fcache) and part of every key: it must be
 /// given, and be plain.
@@ -64,6 +67,9 @@ inline void validate_function_name(std::string_view where, std::string_view name
   }
   if (name.size() > max_name_length) fail("longer than 128 characters");
   if (name.front() == '.') fail("it starts with '.'");
+  if (name.starts_with(sqlite_database_file)) {
+    fail("it is reserved for bcache's database in the same folder");
+  }
   for (const char c : name) {
     const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                        c == '-' || c == '_' || c == '.';
@@ -277,6 +283,11 @@ inline void make_private_directory(const std::filesystem::path& trusted,
     }
     if (!S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode)) {
       throw engine_unavailable(p.string() + " exists and is not a directory");
+    }
+    // A cache folder of ours made earlier with a wider mode (by hand, by another tool) is
+    // narrowed; one that is not ours is used as it is.
+    if (must_not_be_link && (st.st_mode & 077) != 0 && st.st_uid == ::geteuid()) {
+      ::chmod(p.c_str(), 0700);
     }
   };
   fs::path at;

@@ -6,6 +6,7 @@
 /// engine in use.
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,13 +29,22 @@ concept not_built_engine = requires {
   T::not_built_reason;
 };
 
-/// The memory engine's options for a persistent cache's: the same bounds, in memory.
+/// The memory engine's options for a persistent cache's: the same maxsize, ttl and clock, in
+/// memory (max_bytes has no memory counterpart: the memory engine does not weigh values).
 template <class PersistentOptions>
 [[nodiscard]] mcache_options memory_options_for(const PersistentOptions& o) {
   mcache_options m;
   if (o.maxsize) m.maxsize = std::min(*o.maxsize, twat_cache::detail::max_memory_entries);
   m.ttl = o.ttl;
   m.name = o.name;
+  if (o.clock) {
+    // ttl only measures differences of time, so the wall clock serves as the steady one.
+    m.clock = [wall = o.clock] {
+      return std::chrono::steady_clock::time_point(
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+              wall().time_since_epoch()));
+    };
+  }
   return m;
 }
 

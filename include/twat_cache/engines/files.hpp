@@ -12,7 +12,8 @@
 ///       24    8  raw value size (the encoding's size before compression; V when raw)
 ///       32    8  stored at, ns since the Unix epoch
 ///       40    8  expires at, ns since the Unix epoch (0: never)
-///       48    8  checksum (XXH3-64) of bytes 0..47, the key and the value
+///       48    8  checksum (XXH3-64; the built-in hash without xxHash) of bytes 0..47, the
+///                key and the value
 ///       56    8  reserved (0)
 ///       64    K  key bytes (compared on every hit: a collision is a miss, never a wrong value)
 ///     64+K    V  value bytes (codec<T>, maybe zstd)
@@ -535,10 +536,20 @@ class files {
                          twat_cache::detail::errno_text(error));
   }
 
+  /// Unlinks `entry` if it is still the file `opened` (not one another process renamed there
+  /// since); true if it did.
+  bool remove_if_same(const std::string& entry, const struct stat& opened) const {
+    struct stat now {};
+    if (::fstatat(dir_fd_, entry.c_str(), &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+        now.st_ino != opened.st_ino || now.st_dev != opened.st_dev) {
+      return false;
+    }
+    return ::unlinkat(dir_fd_, entry.c_str(), 0) == 0;
+  }
+
   /// The live value for `key`, or nullopt: absent, expired, altered, undecodable or unreadable.
-  /// When `counted` (get, not peek or contains), an expired entry counts as an expiration and
-  /// the last three as errors. The expired file is left for the next write to replace (deleting
-  /// it here could delete a fresh entry another process just renamed there).
+  /// When `counted` (get, not peek or contains), an expired entry is removed and counted as an
+  /// expiration, and the last three are counted as errors.
   template <class K>
   std::optional<Value> lookup(const K& key, bool counted = false) {
     auto damaged = [&](const std::string& entry, std::string_view why) {
@@ -579,7 +590,7 @@ class files {
       const std::string_view stored_key = bytes.view(detail_files::header_size, h->key_size);
       if (stored_key != key_bytes) return std::nullopt;  // another key with this hash
       if (h->expires_ns != 0 && h->expires_ns <= twat_cache::detail::wall_now_ns(config_.clock)) {
-        if (counted) counters_.add(counters_.expirations);
+        if (counted && remove_if_same(entry, st)) counters_.add(counters_.expirations);
         return std::nullopt;
       }
       const std::string_view stored =

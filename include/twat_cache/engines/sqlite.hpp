@@ -51,7 +51,7 @@ namespace detail_sqlite {
 /// Version of the tables below; a database with another is left alone (fallback to memory).
 inline constexpr int schema_version = 1;
 inline constexpr int busy_timeout_ms = 10000;
-inline constexpr const char* database_file = "cache.sqlite3";
+inline constexpr std::string_view database_file = twat_cache::detail::sqlite_database_file;
 /// Puts between two sweeps of expired entries.
 inline constexpr std::uint64_t expiry_sweep_interval = 256;
 
@@ -396,12 +396,13 @@ class sqlite {
     });
   }
 
+  /// Drops the entry for `key`; true if there was one. A database error is counted and logged,
+  /// and reads as "there was none".
   template <class K>
   bool erase(const K& key) {
     const std::string key_bytes(keys_.bytes(key));
-    auto lease = acquire();
     bool erased = false;
-    write(*lease, [&](connection& c) {
+    write_reporting("erasing an entry", [&](connection& c) {
       use erase(c.erase_key);
       erase.bind(1, row_id(key_bytes)).bind_blob(2, key_bytes);
       if (erase.step() != SQLITE_DONE) fail(c, "erasing an entry");
@@ -411,15 +412,14 @@ class sqlite {
   }
 
   /// Removes this name's entries (other names in the folder keep theirs) and zeroes the
-  /// counters.
+  /// counters. A database error is counted and logged.
   void clear() {
-    auto lease = acquire();
-    write(*lease, [&](connection& c) {
+    counters_.reset();
+    write_reporting("clearing", [&](connection& c) {
       use clear(c.clear_name);
       clear.bind_text(1, config_.name);
       if (clear.step() != SQLITE_DONE) fail(c, "clearing");
     });
-    counters_.reset();
   }
 
   [[nodiscard]] cache_stats stats() const {
@@ -478,6 +478,20 @@ class sqlite {
 
   [[noreturn]] static void fail(const connection& c, std::string_view what) {
     throw cache_io_error("SQLite, " + std::string(what) + ": " + c.error_text());
+  }
+
+  /// write() for the calls that must not throw (erase, clear): a failure is counted and logged.
+  template <class Body>
+  void write_reporting(std::string_view what, Body&& body) noexcept {
+    try {
+      auto lease = acquire();
+      write(*lease, body);
+    } catch (const std::exception& e) {
+      counters_.add(counters_.errors);
+      twat_cache::detail::log_once(
+          log_level::error, "io.sqlite.write",
+          std::string(what) + " in " + path_.string() + " failed: " + e.what());
+    }
   }
 
   /// Runs `body` in a write transaction, rolled back if anything in it fails.
