@@ -181,6 +181,7 @@ TEMPLATE_TEST_CASE("ttl: an entry older than its ttl is a miss", "", use_bcache,
   CHECK(f(1) == 2);
   CHECK(calls == 2);
   CHECK(f.stats().expirations == 1);
+  CHECK(f.stats().size == 1);  // replaced, not added
   clock.advance(5s);
   CHECK(f(1) == 2);
   CHECK(calls == 2);

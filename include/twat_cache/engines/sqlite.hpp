@@ -72,13 +72,22 @@ CREATE INDEX IF NOT EXISTS entries_by_age ON entries(name, stored);
 CREATE TABLE IF NOT EXISTS totals(
   name TEXT PRIMARY KEY, count INTEGER NOT NULL, bytes INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS entries_added AFTER INSERT ON entries BEGIN
-  INSERT OR IGNORE INTO totals(name, count, bytes) VALUES (new.name, 0, 0);
+  INSERT INTO totals(name, count, bytes) SELECT new.name, 0, 0
+    WHERE NOT EXISTS (SELECT 1 FROM totals WHERE name = new.name);
   UPDATE totals SET count = count + 1, bytes = bytes + new.size WHERE name = new.name;
 END;
 CREATE TRIGGER IF NOT EXISTS entries_removed AFTER DELETE ON entries BEGIN
   UPDATE totals SET count = count - 1, bytes = bytes - old.size WHERE name = old.name;
 END;
+CREATE TRIGGER IF NOT EXISTS entries_replaced AFTER UPDATE ON entries BEGIN
+  UPDATE totals SET count = count - 1, bytes = bytes - old.size WHERE name = old.name;
+  INSERT INTO totals(name, count, bytes) SELECT new.name, 0, 0
+    WHERE NOT EXISTS (SELECT 1 FROM totals WHERE name = new.name);
+  UPDATE totals SET count = count + 1, bytes = bytes + new.size WHERE name = new.name;
+END;
 )sql";
+// (Not INSERT OR IGNORE in the triggers: under the upsert that stores entries, SQLite applies
+// the outer statement's conflict handling to them, and the IGNORE is lost.)
 
 /// A prepared statement, reset whenever a use of it ends.
 class statement {
@@ -172,8 +181,8 @@ inline void create_private_file(const std::filesystem::path& path) {
 /// One connection with its statements. Used by one thread at a time (the pool sees to it).
 struct connection {
   sqlite3* db = nullptr;
-  statement select, remove_returning, insert, totals, oldest, remove, sweep_expired, clear_name,
-      erase_key, begin, commit, rollback;
+  statement select, insert, totals, oldest, remove, sweep_expired, clear_name, erase_key, begin,
+      commit, rollback;
 
   connection(const std::filesystem::path& path, durability durable, bool create_schema) {
     const int rc = sqlite3_open_v2(
@@ -274,17 +283,22 @@ struct connection {
     select = statement(db,
                        "SELECT key, value, raw_size, checksum, expires FROM entries "
                        "WHERE id = ?1");
-    remove_returning = statement(db, "DELETE FROM entries WHERE id = ?1 RETURNING expires");
     insert =
         statement(db,
                   "INSERT INTO entries(id, name, key, value, raw_size, checksum, size, stored, "
-                  "expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+                  "expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO "
+                  "UPDATE SET name = excluded.name, key = excluded.key, value = excluded.value, "
+                  "raw_size = excluded.raw_size, checksum = excluded.checksum, "
+                  "size = excluded.size, stored = excluded.stored, expires = excluded.expires");
     totals = statement(db, "SELECT count, bytes FROM totals WHERE name = ?1");
     oldest = statement(db, "SELECT id FROM entries WHERE name = ?1 ORDER BY stored LIMIT 1");
     remove = statement(db, "DELETE FROM entries WHERE id = ?1");
+    // Expired rows are looked for among the oldest stored only (one bounded index walk): with
+    // one ttl per name they are exactly those.
     sweep_expired = statement(db,
-                              "DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE "
-                              "name = ?1 AND expires <= ?2 LIMIT 1024)");
+                              "DELETE FROM entries WHERE id IN (SELECT id FROM (SELECT id, expires "
+                              "FROM entries WHERE name = ?1 ORDER BY stored LIMIT 1024) WHERE "
+                              "expires <= ?2)");
     clear_name = statement(db, "DELETE FROM entries WHERE name = ?1");
     erase_key = statement(db, "DELETE FROM entries WHERE id = ?1 AND key = ?2");
     begin = statement(db, "BEGIN IMMEDIATE");
@@ -293,7 +307,7 @@ struct connection {
   }
 
   void close() noexcept {
-    select = {}, remove_returning = {}, insert = {}, totals = {}, oldest = {}, remove = {};
+    select = {}, insert = {}, totals = {}, oldest = {}, remove = {};
     sweep_expired = {}, clear_name = {}, erase_key = {}, begin = {}, commit = {}, rollback = {};
     if (db != nullptr) sqlite3_close(db);
     db = nullptr;
@@ -362,14 +376,6 @@ class sqlite {
 
     auto lease = acquire();
     write(*lease, [&](connection& c) {
-      {
-        use remove(c.remove_returning);
-        remove.bind(1, id);
-        for (int rc = remove.step(); rc != SQLITE_DONE; rc = remove.step()) {
-          if (rc != SQLITE_ROW) fail(c, "replacing an entry");
-          if (!remove.is_null(0) && remove.integer(0) <= now) counters_.add(counters_.expirations);
-        }
-      }
       {
         use insert(c.insert);
         insert.bind(1, id).bind_text(2, config_.name).bind_blob(3, key_bytes);
@@ -561,6 +567,7 @@ class sqlite {
       if (select.blob(0) != key_bytes) return std::nullopt;  // another key with this hash
       if (!select.is_null(4) &&
           select.integer(4) <= twat_cache::detail::wall_now_ns(config_.clock)) {
+        if (counted) counters_.add(counters_.expirations);  // the store that follows replaces it
         return std::nullopt;
       }
       const std::string_view stored = select.blob(1);
