@@ -53,6 +53,31 @@ TEST_CASE("bcache keeps one database per folder, shared by names") {
   CHECK(fs::is_regular_file(db));
 }
 
+TEST_CASE("bcache: a name stored without limits gets them, old entries included, when reopened") {
+  const auto folder = test_support::fresh_folder("tracking");
+  {
+    auto unlimited =
+        twat_cache::bcache([](int x) { return x; }, {.folder_name = folder, .name = "grow"});
+    for (int i = 0; i < 5; ++i)
+      CHECK(unlimited(i) == i);
+    CHECK(unlimited.stats().size == 5);
+  }
+  auto limited = twat_cache::bcache([](int x) { return x; },
+                                    {.folder_name = folder, .name = "grow", .maxsize = 3});
+  CHECK(limited.stats().size == 5);  // nothing is evicted before the next store
+  CHECK(limited(5) == 5);
+  CHECK(limited.stats().size == 3);
+  CHECK(limited.stats().evictions == 3);
+  CHECK_FALSE(limited.contains(2));  // the oldest went first, old entries included
+  CHECK(limited.contains(3));
+  // A cache without limits on that name now keeps the count exact too.
+  auto again = twat_cache::bcache([](int x) { return x; }, {.folder_name = folder, .name = "grow"});
+  CHECK(again(6) == 6);
+  CHECK(again.stats().size == 4);
+  CHECK(limited(7) == 7);
+  CHECK(limited.stats().size == 3);
+}
+
 TEST_CASE("bcache: altered rows are counted misses, never wrong values") {
   const quiet_logger quiet;
   const auto folder = test_support::fresh_folder("altered");

@@ -55,6 +55,11 @@ inline constexpr std::string_view database_file = twat_cache::detail::sqlite_dat
 /// Puts between two sweeps of expired entries.
 inline constexpr std::uint64_t expiry_sweep_interval = 256;
 
+/// Names with maxsize, max_bytes or ttl are "tracked": their rows are in the index by age (for
+/// eviction and expiry sweeps) and counted in `totals` (for exact limits across processes), both
+/// kept in the writing transaction. Other names' rows are in neither, so storing one writes a
+/// single B-tree: what an untracked cache pays over a plain INSERT is small. A name becomes
+/// tracked, with its existing rows, when a cache with limits opens it.
 inline constexpr const char* schema_sql = R"sql(
 CREATE TABLE IF NOT EXISTS twat_cache_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO twat_cache_meta(key, value) VALUES ('schema', 1);
@@ -67,23 +72,28 @@ CREATE TABLE IF NOT EXISTS entries(
   checksum INTEGER NOT NULL,
   size INTEGER NOT NULL,
   stored INTEGER NOT NULL,
-  expires INTEGER);
-CREATE INDEX IF NOT EXISTS entries_by_age ON entries(name, stored);
+  expires INTEGER,
+  tracked INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tracked_names(name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entries_by_age ON entries(name, stored) WHERE tracked = 1;
 CREATE TABLE IF NOT EXISTS totals(
   name TEXT PRIMARY KEY, count INTEGER NOT NULL, bytes INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS entries_added AFTER INSERT ON entries BEGIN
+CREATE TRIGGER IF NOT EXISTS entries_added AFTER INSERT ON entries WHEN new.tracked = 1 BEGIN
   INSERT INTO totals(name, count, bytes) SELECT new.name, 0, 0
     WHERE NOT EXISTS (SELECT 1 FROM totals WHERE name = new.name);
   UPDATE totals SET count = count + 1, bytes = bytes + new.size WHERE name = new.name;
 END;
-CREATE TRIGGER IF NOT EXISTS entries_removed AFTER DELETE ON entries BEGIN
+CREATE TRIGGER IF NOT EXISTS entries_removed AFTER DELETE ON entries WHEN old.tracked = 1 BEGIN
   UPDATE totals SET count = count - 1, bytes = bytes - old.size WHERE name = old.name;
 END;
-CREATE TRIGGER IF NOT EXISTS entries_replaced AFTER UPDATE ON entries BEGIN
-  UPDATE totals SET count = count - 1, bytes = bytes - old.size WHERE name = old.name;
+CREATE TRIGGER IF NOT EXISTS entries_replaced AFTER UPDATE ON entries
+  WHEN old.tracked = 1 OR new.tracked = 1 BEGIN
+  UPDATE totals SET count = count - 1, bytes = bytes - old.size
+    WHERE old.tracked = 1 AND name = old.name;
   INSERT INTO totals(name, count, bytes) SELECT new.name, 0, 0
-    WHERE NOT EXISTS (SELECT 1 FROM totals WHERE name = new.name);
-  UPDATE totals SET count = count + 1, bytes = bytes + new.size WHERE name = new.name;
+    WHERE new.tracked = 1 AND NOT EXISTS (SELECT 1 FROM totals WHERE name = new.name);
+  UPDATE totals SET count = count + 1, bytes = bytes + new.size
+    WHERE new.tracked = 1 AND name = new.name;
 END;
 )sql";
 // (Not INSERT OR IGNORE in the triggers: under the upsert that stores entries, SQLite applies
@@ -181,8 +191,8 @@ inline void create_private_file(const std::filesystem::path& path) {
 /// One connection with its statements. Used by one thread at a time (the pool sees to it).
 struct connection {
   sqlite3* db = nullptr;
-  statement select, insert, totals, oldest, remove, sweep_expired, clear_name, erase_key, begin,
-      commit, rollback;
+  statement select, insert, totals, count_untracked, is_tracked, track, track_rows, oldest, remove,
+      sweep_expired, clear_name, erase_key, begin, commit, rollback;
 
   connection(const std::filesystem::path& path, durability durable, bool create_schema) {
     const int rc = sqlite3_open_v2(
@@ -286,18 +296,29 @@ struct connection {
     insert =
         statement(db,
                   "INSERT INTO entries(id, name, key, value, raw_size, checksum, size, stored, "
-                  "expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO "
-                  "UPDATE SET name = excluded.name, key = excluded.key, value = excluded.value, "
+                  "expires, tracked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, EXISTS (SELECT "
+                  "1 FROM tracked_names WHERE name = ?2)) ON CONFLICT(id) DO UPDATE SET "
+                  "name = excluded.name, key = excluded.key, value = excluded.value, "
                   "raw_size = excluded.raw_size, checksum = excluded.checksum, "
-                  "size = excluded.size, stored = excluded.stored, expires = excluded.expires");
+                  "size = excluded.size, stored = excluded.stored, expires = excluded.expires, "
+                  "tracked = excluded.tracked");
     totals = statement(db, "SELECT count, bytes FROM totals WHERE name = ?1");
-    oldest = statement(db, "SELECT id FROM entries WHERE name = ?1 ORDER BY stored LIMIT 1");
+    count_untracked = statement(db,
+                                "SELECT count(*), coalesce(sum(size), 0) FROM entries WHERE "
+                                "name = ?1");
+    is_tracked = statement(db, "SELECT 1 FROM tracked_names WHERE name = ?1");
+    track = statement(db, "INSERT INTO tracked_names(name) VALUES (?1)");
+    track_rows = statement(db, "UPDATE entries SET tracked = 1 WHERE name = ?1 AND tracked = 0");
+    oldest = statement(db,
+                       "SELECT id FROM entries WHERE name = ?1 AND tracked = 1 ORDER BY stored "
+                       "LIMIT 1");
     remove = statement(db, "DELETE FROM entries WHERE id = ?1");
     // Expired rows are looked for among the oldest stored only (one bounded index walk): with
     // one ttl per name they are exactly those.
     sweep_expired = statement(db,
                               "DELETE FROM entries WHERE id IN (SELECT id FROM (SELECT id, expires "
-                              "FROM entries WHERE name = ?1 ORDER BY stored LIMIT 1024) WHERE "
+                              "FROM entries WHERE name = ?1 AND tracked = 1 ORDER BY stored "
+                              "LIMIT 1024) WHERE "
                               "expires <= ?2)");
     clear_name = statement(db, "DELETE FROM entries WHERE name = ?1");
     erase_key = statement(db, "DELETE FROM entries WHERE id = ?1 AND key = ?2");
@@ -307,7 +328,8 @@ struct connection {
   }
 
   void close() noexcept {
-    select = {}, insert = {}, totals = {}, oldest = {}, remove = {};
+    select = {}, insert = {}, totals = {}, count_untracked = {}, is_tracked = {}, track = {};
+    track_rows = {}, oldest = {}, remove = {};
     sweep_expired = {}, clear_name = {}, erase_key = {}, begin = {}, commit = {}, rollback = {};
     if (db != nullptr) sqlite3_close(db);
     db = nullptr;
@@ -336,7 +358,9 @@ class sqlite {
     const auto folder = twat_cache::detail::open_cache_folder(config_.folder_name);
     path_ = folder / detail_sqlite::database_file;
     detail_sqlite::create_private_file(path_);
-    idle_.push_back(std::make_unique<connection>(path_, config_.durable, /*create_schema=*/true));
+    auto first = std::make_unique<connection>(path_, config_.durable, /*create_schema=*/true);
+    if (config_.maxsize || config_.max_bytes || config_.ttl) track_name(*first);
+    idle_.push_back(std::move(first));
   }
   sqlite(const sqlite&) = delete;
   sqlite& operator=(const sqlite&) = delete;
@@ -428,13 +452,21 @@ class sqlite {
     });
   }
 
+  /// Counters, with size and bytes read from the database: from `totals` for a tracked name,
+  /// else by counting the name's rows (a scan of the table).
   [[nodiscard]] cache_stats stats() const {
     cache_stats s;
     counters_.fill(s);
     s.capacity = config_.maxsize.value_or(0);
     try {
       auto lease = acquire();
-      use totals(lease->totals);
+      bool tracked = false;
+      {
+        use is_tracked(lease->is_tracked);
+        is_tracked.bind_text(1, config_.name);
+        tracked = is_tracked.step() == SQLITE_ROW;
+      }
+      use totals(tracked ? lease->totals : lease->count_untracked);
       totals.bind_text(1, config_.name);
       if (totals.step() == SQLITE_ROW) {
         s.size = static_cast<std::uint64_t>(totals.integer(0));
@@ -484,6 +516,27 @@ class sqlite {
 
   [[noreturn]] static void fail(const connection& c, std::string_view what) {
     throw cache_io_error("SQLite, " + std::string(what) + ": " + c.error_text());
+  }
+
+  /// Makes this name tracked (see schema_sql), with the rows it has already: once per database.
+  void track_name(connection& c) {
+    try {
+      write(c, [&](connection& w) {
+        {
+          use is_tracked(w.is_tracked);
+          is_tracked.bind_text(1, config_.name);
+          if (is_tracked.step() == SQLITE_ROW) return;
+        }
+        use track(w.track);
+        track.bind_text(1, config_.name);
+        if (track.step() != SQLITE_DONE) fail(w, "tracking a name");
+        use rows(w.track_rows);  // the update trigger counts them into totals
+        rows.bind_text(1, config_.name);
+        if (rows.step() != SQLITE_DONE) fail(w, "tracking a name's entries");
+      });
+    } catch (const cache_io_error& e) {
+      throw engine_unavailable(e.what());
+    }
   }
 
   /// write() for the calls that must not throw (erase, clear): a failure is counted and logged.
