@@ -221,3 +221,46 @@ TEST_CASE("fcache: an I/O error after start is counted and logged; the call stil
   CHECK(f.backend() == "files");
   CHECK(std::count(causes.begin(), causes.end(), "put.files") == 1);  // logged once per cause
 }
+
+TEST_CASE("fcache: damage anywhere in a large array is a counted miss") {
+  // Large arrays are checked and copied chunk by chunk: damage in the first, a middle or the last
+  // chunk, or in the count in front of them, must all be caught.
+  const quiet_logger quiet;
+  const auto folder = test_support::fresh_folder("largedamage");
+  int calls = 0;
+  auto f = twat_cache::fcache(
+      [&calls](int n) {
+        ++calls;
+        std::vector<std::uint64_t> v(static_cast<std::size_t>(n));
+        for (std::size_t i = 0; i < v.size(); ++i)
+          v[i] = i * 2654435761u;
+        return v;
+      },
+      {.folder_name = folder, .name = "big"});
+  const int n = 100'000;  // 800 KB: mapped, and 13 chunks
+  const auto expected = f(n);
+  const fs::path file = entry_files(twat_cache::get_cache_path(folder) / "big").at(0);
+  const std::string good = read_all(file);
+  const std::size_t value_start = good.size() - n * sizeof(std::uint64_t) - 3;  // varint: 3 bytes
+  std::size_t offset = 0;
+  SECTION("the count") {
+    offset = value_start;
+  }
+  SECTION("the first chunk") {
+    offset = value_start + 10;
+  }
+  SECTION("a middle chunk") {
+    offset = good.size() / 2;
+  }
+  SECTION("the last byte") {
+    offset = good.size() - 1;
+  }
+  std::string bad = good;
+  bad[offset] ^= 0x04;
+  write_all(file, bad);
+  CHECK(f(n) == expected);
+  CHECK(calls == 2);
+  CHECK(f.stats().errors == 1);
+  CHECK(f(n) == expected);
+  CHECK(calls == 2);
+}

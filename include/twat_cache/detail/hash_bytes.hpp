@@ -26,6 +26,8 @@
 // declare it static.
 extern "C" unsigned long long XXH3_64bits_withSeed_dispatch(const void* input, std::size_t length,
                                                             unsigned long long seed);
+// (The state is an XXH3_state_t; the result an XXH_errorcode, an int-sized enum.)
+extern "C" int XXH3_64bits_update_dispatch(void* state, const void* input, std::size_t length);
 #endif
 
 TWAT_CACHE_BEGIN_NAMESPACE
@@ -91,6 +93,34 @@ inline std::uint64_t read_tail(const unsigned char* p, std::size_t n) noexcept {
   return mul_fold(mul_fold(a ^ mix_k0, b ^ h ^ mix_k1), h ^ n);
 #endif
 }
+
+#if TWAT_CACHE_WITH_XXHASH
+/// hash_bytes(data, n, seed) computed over pieces fed in order, so a long value can be hashed
+/// piece by piece while each piece is in cache for another use. Only with xxHash.
+class hash_stream {
+ public:
+  explicit hash_stream(std::uint64_t seed) noexcept { XXH3_64bits_reset_withSeed(&state_, seed); }
+  hash_stream(const hash_stream&) = delete;
+  hash_stream& operator=(const hash_stream&) = delete;
+  ~hash_stream() = default;
+
+  void update(const void* data, std::size_t n) noexcept {
+#if TWAT_CACHE_XXHASH_DISPATCH
+    if (n >= xxhash_dispatch_threshold) {
+      XXH3_64bits_update_dispatch(&state_, data, n);
+      return;
+    }
+#endif
+    XXH3_64bits_update(&state_, data, n);
+  }
+  [[nodiscard]] std::uint64_t digest() const noexcept {
+    return XXH3_64bits_digest(&state_);
+  }
+
+ private:
+  XXH3_state_t state_{};  // zeroed: reset_withSeed reads the seed it had
+};
+#endif
 
 /// A 128-bit hash (persistent keys: collisions there would be checked anyway, but stay rare).
 struct hash128 {

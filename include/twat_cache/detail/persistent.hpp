@@ -139,9 +139,12 @@ class persistent_keys {
   return hash_bytes128(key_bytes.data(), key_bytes.size());
 }
 
-/// Checksum of stored bytes, so altered entries read as misses.
+inline constexpr std::uint64_t checksum_seed = 0x7477617463616368ULL;
+
+/// Checksum of stored bytes, so altered entries read as misses: the hash of `b`, seeded with the
+/// hash of `a`.
 [[nodiscard]] inline std::uint64_t checksum(std::string_view a, std::string_view b = {}) noexcept {
-  return hash_bytes(b.data(), b.size(), hash_bytes(a.data(), a.size(), 0x7477617463616368ULL));
+  return hash_bytes(b.data(), b.size(), hash_bytes(a.data(), a.size(), checksum_seed));
 }
 
 // ---------------------------------------------------------------------------------------------

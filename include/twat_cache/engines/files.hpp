@@ -40,6 +40,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -234,6 +235,52 @@ inline void write_all(int fd, const std::array<iovec, 3>& parts) {
     }
   }
 }
+
+/// std::vector of scalars whose bytes are their encoding: decoded in chunks while hashed.
+template <class V>
+inline constexpr bool scalar_vector = false;
+template <class T, class A>
+inline constexpr bool scalar_vector<std::vector<T, A>> =
+    twat_cache::detail::raw_scalar<T>&& std::endian::native == std::endian::little;
+
+/// Bytes hashed and copied per step: small enough to stay in L2 between the two.
+inline constexpr std::size_t hashing_chunk = 64 * 1024;
+
+#if TWAT_CACHE_WITH_XXHASH
+/// Decodes a scalar_vector from `stored` while computing the hash checksum_of() takes of it
+/// (seeded with the key's), a chunk at a time: each chunk is hashed, then copied while still in
+/// cache. The caller compares the checksum before using the value.
+template <class V>
+[[nodiscard]] std::optional<V> decode_vector_hashing(std::string_view key, std::string_view stored,
+                                                     std::uint64_t& value_hash) {
+  using T = typename V::value_type;
+  twat_cache::detail::hash_stream hash(
+      twat_cache::detail::hash_bytes(key.data(), key.size(), twat_cache::detail::checksum_seed));
+  std::optional<V> out;
+  decoder in(stored);
+  std::size_t n = 0;
+  if (in.count(n, sizeof(T)) && in.remaining() == n * sizeof(T)) {
+    const std::size_t prefix = stored.size() - in.remaining();
+    hash.update(stored.data(), prefix);
+    const auto* at = reinterpret_cast<const unsigned char*>(stored.data()) + prefix;
+    out.emplace();
+    out->reserve(n);
+    constexpr std::size_t chunk_elements = hashing_chunk / sizeof(T);
+    for (std::size_t done = 0; done < n;) {
+      const std::size_t k = std::min(chunk_elements, n - done);
+      hash.update(at, k * sizeof(T));
+      out->insert(out->end(), twat_cache::detail::unaligned_reader<T>{at},
+                  twat_cache::detail::unaligned_reader<T>{at + k * sizeof(T)});
+      at += k * sizeof(T);
+      done += k;
+    }
+  } else {
+    hash.update(stored.data(), stored.size());  // the checksum decides what is reported
+  }
+  value_hash = hash.digest();
+  return out;
+}
+#endif
 
 /// One file of the folder, as a scan sees it.
 struct scanned_file {
@@ -595,13 +642,28 @@ class files {
       }
       const std::string_view stored =
           bytes.view(detail_files::header_size + h->key_size, h->stored_size);
-      if (detail_files::checksum_of(bytes.data(), stored_key, stored) != h->checksum) {
-        damaged(entry, "its checksum does not match");
-        return std::nullopt;
-      }
       const bool compressed = (h->flags & detail_files::flag_compressed) != 0;
       if (!compressed && h->raw_size != h->stored_size) {
         damaged(entry, "its sizes do not agree");
+        return std::nullopt;
+      }
+#if TWAT_CACHE_WITH_XXHASH
+      if constexpr (detail_files::scalar_vector<Value>) {
+        // A large array: checked and copied chunk by chunk, each chunk read from memory once.
+        if (!compressed && stored.size() >= detail_files::hashing_chunk) {
+          std::uint64_t value_hash = 0;
+          auto value = detail_files::decode_vector_hashing<Value>(stored_key, stored, value_hash);
+          if (twat_cache::detail::hash_bytes(bytes.data(), 48, value_hash) != h->checksum) {
+            damaged(entry, "its checksum does not match");
+            return std::nullopt;
+          }
+          if (!value) damaged(entry, "its value does not decode");
+          return value;
+        }
+      }
+#endif
+      if (detail_files::checksum_of(bytes.data(), stored_key, stored) != h->checksum) {
+        damaged(entry, "its checksum does not match");
         return std::nullopt;
       }
       auto value = twat_cache::detail::unpack_value<Value>(
