@@ -8,17 +8,18 @@
 //   sqlite/miss_insert/raw  the same SELECT missing, the value computed, then one autocommit
 //                           INSERT of the row
 //   sqlite/miss_insert/bcache  a memoized call with a key never seen: lookup miss, compute, store
+//                           (no maxsize, max_bytes or ttl: an untracked name, one B-tree written)
 // Informational rows (no goal), to show where the engine's extra time goes:
 //   sqlite/hit/raw_engine_select  the raw side running the engine's own SELECT (5 columns) and
 //                                 checksum on the same table
 //   sqlite/miss_insert/raw_with_index   the raw miss, the table having the engine's index by age
 //   sqlite/miss_insert/raw_with_totals  the raw miss, the table having the engine's per-name
 //                                 count/bytes table kept by triggers
-//   sqlite/miss_insert/raw_engine_schema  the raw side on a copy of the engine's schema (that
-//                                 index and those triggers), in a BEGIN IMMEDIATE ... COMMIT as
-//                                 the engine writes (its upsert inserts, the key being new)
-//   sqlite/miss_insert/bcache_maxsize  bcache with maxsize = 2,000 on a full cache: every store
-//                                 also evicts the oldest entry
+//   sqlite/miss_insert/raw_engine_schema  the raw side with what the engine keeps for a tracked
+//                                 name (one with maxsize, max_bytes or ttl): that index and those
+//                                 triggers, in a BEGIN IMMEDIATE ... COMMIT as the engine writes
+//   sqlite/miss_insert/bcache_maxsize  bcache with maxsize = 2,000 on a full cache (a tracked
+//                                 name): every store also evicts the oldest entry
 //
 // Method. Both sides use the same table shape (the engine's `entries` columns: id INTEGER PRIMARY
 // KEY, name, key BLOB, value BLOB, raw_size, checksum, size, stored, expires), their own database

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -345,6 +346,32 @@ TEMPLATE_TEST_CASE("a folder that cannot be made: memory, one warning, right res
   CHECK(g(1) == 1);
   twat_cache::set_logger({});
   CHECK(warnings.size() == 1);  // once per cause, however many caches fall back
+}
+
+TEMPLATE_TEST_CASE("a cache root on a read-only file system: memory, right results", "", use_bcache,
+                   use_fcache) {
+  // /proc refuses new folders to everyone, root included: a real read-only place.
+  const std::string saved = std::getenv("TWAT_CACHE_DIR") ? std::getenv("TWAT_CACHE_DIR") : "";
+  ::setenv("TWAT_CACHE_DIR", "/proc/self/twat_cache_read_only", 1);
+  twat_cache::set_logger([](auto, auto, auto) {});
+  int calls = 0;
+  auto f = TestType::make(
+      [&calls](int x) {
+        ++calls;
+        return x * 5;
+      },
+      {.folder_name = "ro", .name = "read_only"});
+  CHECK(f(3) == 15);
+  CHECK(f(3) == 15);
+  twat_cache::set_logger({});
+  if (saved.empty()) {
+    ::unsetenv("TWAT_CACHE_DIR");
+  } else {
+    ::setenv("TWAT_CACHE_DIR", saved.c_str(), 1);
+  }
+  CHECK(f.backend() == test_support::memory_backend());
+  CHECK(calls == 1);
+  CHECK(f.stats().hits == 1);
 }
 
 TEMPLATE_TEST_CASE("a symlink planted in the cache folder is never followed", "", use_bcache,
