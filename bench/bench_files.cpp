@@ -176,21 +176,16 @@ void zstd_round(benchmark::State& state, bool smooth, bool decompress) {
 
 }  // namespace
 
-BENCHMARK(raw_8mb)->Name("files/hit_8MB/raw")->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(raw_vector_8mb)
-    ->Name("files/hit_8MB/raw_vector")
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
+BENCHMARK(raw_8mb)->Name("files/hit_8MB/raw")->Unit(benchmark::kMicrosecond);
+BENCHMARK(raw_vector_8mb)->Name("files/hit_8MB/raw_vector")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(fcache_8mb, raw, false)
     ->Name("files/hit_8MB/fcache")
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(fcache_8mb, zstd, true)
     ->Name("files/hit_8MB/fcache_zstd")
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
-BENCHMARK(raw_small)->Name("files/small/raw")->UseRealTime();
-BENCHMARK(fcache_small)->Name("files/small/fcache")->UseRealTime();
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(raw_small)->Name("files/small/raw");
+BENCHMARK(fcache_small)->Name("files/small/fcache");
 #if TWAT_CACHE_WITH_ZSTD
 BENCHMARK_CAPTURE(zstd_round, random_compress, false, false)
     ->Name("zstd/random/compress")

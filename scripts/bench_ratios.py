@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Ratios and goals from bench_memory's and bench_sqlite's JSON output.
+"""Ratios and goals from bench_memory's, bench_sqlite's and bench_files' JSON output.
 
     bench_memory --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \\
                  --benchmark_min_time=0.2 --benchmark_format=json > bench.json
@@ -16,13 +16,14 @@ Pairing (by benchmark name):
   miss/<key>/mcache/<policy>/<safety> vs  miss/<key>/classic_lru/<safety>
   mt/.../threads:2                    vs  the same benchmark's threads:1 (items per second)
   sqlite/<path>/<variant>             vs  sqlite/<path>/raw (bench_sqlite; only the `bcache`
-                                          variant has a goal, the others are informational),
-                                          in wall-clock and in CPU time: disk writes make the
+                                          variant has a goal, the others are informational)
+  files/<path>/<variant>              vs  files/<path>/raw (bench_files; only `fcache` has a goal)
+                                          Both in wall-clock and in CPU time: disk writes make the
                                           wall clock of a write noisy, so a goal is met only when
                                           both ratios meet it
 Goals: safe hit <= 2.0x raw; unsafe hit <= 1.3x raw; hit <= 0.5x classic LRU (2x faster);
 miss <= 1.5x classic LRU; 2 threads >= 1.6x one thread's throughput; bcache hit <= 1.3x and
-bcache miss+insert <= 1.5x the raw SQLite statements.
+bcache miss+insert <= 1.5x the raw SQLite statements; fcache hit of 8 MB <= 1.4x one read().
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ GOAL_MISS_VS_CLASSIC = 1.5
 GOAL_THREAD_SCALING = 1.6
 # bench_sqlite: sqlite/<path>/bcache against sqlite/<path>/raw.
 GOAL_SQLITE_VS_RAW = {"hit": 1.3, "miss_insert": 1.5}
+# bench_files: files/<path>/fcache against files/<path>/raw.
+GOAL_FILES_VS_RAW = {"hit_8MB": 1.4}
 
 TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
@@ -195,30 +198,39 @@ def thread_section(m: dict[str, dict], rep: Report) -> None:
     rep.lines.append("")
 
 
-def sqlite_order_key(name: str) -> tuple:
-    """The baseline, raw variants (raw_with_* first), bcache, then bcache variants."""
+def versus_raw_order_key(name: str) -> tuple:
+    """The baseline, raw variants (raw_with_* first), the library's variant, then its variants."""
     v = name.split("/")[2]
-    return ([v == "raw", v.startswith("raw_with"), v.startswith("raw"), v == "bcache",
+    return ([v == "raw", v.startswith("raw_with"), v.startswith("raw"), v in SUBJECTS.values(),
              True].index(True), v)
 
 
-def sqlite_section(m: dict[str, dict], rep: Report) -> None:
-    """bench_sqlite: each sqlite/<path>/<variant> against sqlite/<path>/raw (wall clock and CPU)."""
-    names = [n for n in m if n.startswith("sqlite/") and len(n.split("/")) == 3]
+# <prefix>/<path>/<variant> against <prefix>/<path>/raw: the variant measured against a goal, the
+# goals by path, and the section title.
+SUBJECTS = {"sqlite": "bcache", "files": "fcache"}
+GOALS_VS_RAW = {"sqlite": GOAL_SQLITE_VS_RAW, "files": GOAL_FILES_VS_RAW}
+TITLES = {"sqlite": "bcache (SQLite) against raw SQLite", "files": "fcache (files) against read()"}
+
+
+def versus_raw_section(prefix: str, m: dict[str, dict], rep: Report) -> None:
+    """bench_sqlite / bench_files: each <prefix>/<path>/<variant> against <prefix>/<path>/raw,
+    in wall clock and CPU time; a goal counts as met only when both meet it."""
+    names = [n for n in m if n.startswith(prefix + "/") and len(n.split("/")) == 3]
     if not names:
         return
-    rep.lines += ["## bcache (SQLite) against raw SQLite (ns per call, median)", "",
+    goals = GOALS_VS_RAW[prefix]
+    subject = SUBJECTS[prefix]
+    rep.lines += [f"## {TITLES[prefix]} (ns per call, median)", "",
                   "| benchmark | ns/op | CPU ns/op | vs raw | vs raw, CPU | goal |",
                   "|---|---:|---:|---:|---:|---|"]
     paths = sorted({n.split("/")[1] for n in names},
-                   key=lambda p: (list(GOAL_SQLITE_VS_RAW).index(p)
-                                  if p in GOAL_SQLITE_VS_RAW else 99, p))
+                   key=lambda p: (list(goals).index(p) if p in goals else 99, p))
     for path in paths:
-        base = m.get(f"sqlite/{path}/raw")
+        base = m.get(f"{prefix}/{path}/raw")
         base_ns = base["ns"] if base else None
         base_cpu = base.get("cpu_ns") if base else None
         group = [n for n in names if n.split("/")[1] == path]
-        for name in sorted(group, key=sqlite_order_key):
+        for name in sorted(group, key=versus_raw_order_key):
             v = m[name]
             if v["ns"] is None:
                 rep.lines.append(f"| `{name}` | error: {v.get('error')} | | | | |")
@@ -230,11 +242,11 @@ def sqlite_section(m: dict[str, dict], rep: Report) -> None:
             cell = "baseline" if variant == "raw" else fmt_ratio(r)
             cell_cpu = "baseline" if variant == "raw" else fmt_ratio(r_cpu)
             goal = ""
-            limit = GOAL_SQLITE_VS_RAW.get(path)
-            if variant == "bcache" and limit is not None and r is not None:
+            limit = goals.get(path)
+            if variant == subject and limit is not None and r is not None:
                 worst = r if r_cpu is None else max(r, r_cpu)
                 goal = (f"<= {limit:.1f}x " + rep.goal(
-                    name, f"vs raw SQLite, wall clock and CPU (<= {limit}x)", worst,
+                    name, f"vs raw, wall clock and CPU (<= {limit}x)", worst,
                     worst <= limit)).strip()
             elif variant != "raw":
                 goal = "(info)"
@@ -289,7 +301,8 @@ def main() -> int:
     hit_section(m, rep)
     miss_section(m, rep)
     thread_section(m, rep)
-    sqlite_section(m, rep)
+    versus_raw_section("sqlite", m, rep)
+    versus_raw_section("files", m, rep)
     rep.lines.append(f"Goals met: {rep.met}; missed: {len(rep.missed)}.")
     for line in rep.missed:
         rep.lines.append(f"- missed: {line}")
