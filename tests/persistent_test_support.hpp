@@ -41,6 +41,16 @@ struct use_fcache {
   }
 };
 
+/// Silences twat_cache's warnings while it lives (tests that provoke them on purpose).
+struct quiet_logger {
+  quiet_logger() {
+    twat_cache::set_logger([](auto, auto, auto) {});
+  }
+  quiet_logger(const quiet_logger&) = delete;
+  quiet_logger& operator=(const quiet_logger&) = delete;
+  ~quiet_logger() { twat_cache::set_logger({}); }
+};
+
 /// The memory engine's name, which a fallback reports.
 inline std::string_view memory_backend() {
   return TWAT_CACHE_WITH_BOOST ? "boost_unordered" : "std_unordered";

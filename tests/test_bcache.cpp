@@ -30,15 +30,6 @@ void run_sql(const fs::path& db_path, const std::string& sql) {
   REQUIRE(rc == SQLITE_OK);
 }
 
-struct quiet_logger {
-  quiet_logger() {
-    twat_cache::set_logger([](auto, auto, auto) {});
-  }
-  quiet_logger(const quiet_logger&) = delete;
-  quiet_logger& operator=(const quiet_logger&) = delete;
-  ~quiet_logger() { twat_cache::set_logger({}); }
-};
-
 }  // namespace
 
 TEST_CASE("bcache keeps one database per folder, shared by names") {
@@ -79,7 +70,7 @@ TEST_CASE("bcache: a name stored without limits gets them, old entries included,
 }
 
 TEST_CASE("bcache: altered rows are counted misses, never wrong values") {
-  const quiet_logger quiet;
+  const test_support::quiet_logger quiet;
   const auto folder = test_support::fresh_folder("altered");
   int calls = 0;
   auto f = twat_cache::bcache(
@@ -110,7 +101,7 @@ TEST_CASE("bcache: altered rows are counted misses, never wrong values") {
 }
 
 TEST_CASE("bcache: a file that is not a database, or of another schema, is left alone") {
-  const quiet_logger quiet;
+  const test_support::quiet_logger quiet;
   const auto folder = test_support::fresh_folder("foreign");
   const fs::path dir = twat_cache::get_cache_path(folder);
   fs::create_directories(dir);

@@ -37,15 +37,6 @@ void write_all(const fs::path& p, const std::string& bytes) {
   std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
 }
 
-struct quiet_logger {
-  quiet_logger() {
-    twat_cache::set_logger([](auto, auto, auto) {});
-  }
-  quiet_logger(const quiet_logger&) = delete;
-  quiet_logger& operator=(const quiet_logger&) = delete;
-  ~quiet_logger() { twat_cache::set_logger({}); }
-};
-
 }  // namespace
 
 TEST_CASE("fcache writes one file per entry, named by hash only, under folder/name") {
@@ -66,7 +57,7 @@ TEST_CASE("fcache writes one file per entry, named by hash only, under folder/na
 }
 
 TEST_CASE("fcache: altered, truncated and foreign files are counted misses, never wrong values") {
-  const quiet_logger quiet;
+  const test_support::quiet_logger quiet;
   const auto folder = test_support::fresh_folder("damage");
   int calls = 0;
   auto f = twat_cache::fcache(
@@ -117,7 +108,7 @@ TEST_CASE("fcache: altered, truncated and foreign files are counted misses, neve
 }
 
 TEST_CASE("fcache: an entry file replaced by a symlink is not followed, to read or to write") {
-  const quiet_logger quiet;
+  const test_support::quiet_logger quiet;
   const auto folder = test_support::fresh_folder("entrylink");
   auto f = twat_cache::fcache([](int x) { return x * 2; }, {.folder_name = folder, .name = "dbl"});
   CHECK(f(21) == 42);
@@ -135,7 +126,7 @@ TEST_CASE("fcache: an entry file replaced by a symlink is not followed, to read 
 }
 
 TEST_CASE("fcache: a symlink planted as the name's folder is refused, and nothing written out") {
-  const quiet_logger quiet;
+  const test_support::quiet_logger quiet;
   const auto folder = test_support::fresh_folder("namelink");
   const fs::path outside = twat_cache::get_cache_path(folder + "-outside");
   fs::create_directories(outside);
@@ -225,7 +216,7 @@ TEST_CASE("fcache: an I/O error after start is counted and logged; the call stil
 TEST_CASE("fcache: damage anywhere in a large array is a counted miss") {
   // Large arrays are checked and copied chunk by chunk: damage in the first, a middle or the last
   // chunk, or in the count in front of them, must all be caught.
-  const quiet_logger quiet;
+  const test_support::quiet_logger quiet;
   const auto folder = test_support::fresh_folder("largedamage");
   int calls = 0;
   auto f = twat_cache::fcache(

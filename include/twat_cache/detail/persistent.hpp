@@ -355,6 +355,38 @@ struct persistent_counters {
   }
 };
 
+/// get, peek and contains of a persistent engine, over its `lookup(key, counted)` (which it
+/// makes reachable with `friend persistent_reads`) and the counters kept here.
+template <class Engine, class Value>
+class persistent_reads {
+ public:
+  /// The value for `key`, counting a hit or a miss.
+  template <class K>
+  [[nodiscard]] std::optional<Value> get(const K& key) {
+    auto value = self().lookup(key, /*counted=*/true);
+    counters_.add(value ? counters_.hits : counters_.misses);
+    return value;
+  }
+
+  /// The value without counting a hit or a miss (single flight's second look).
+  template <class K>
+  [[nodiscard]] std::optional<Value> peek(const K& key) {
+    return self().lookup(key, /*counted=*/false);
+  }
+
+  template <class K>
+  [[nodiscard]] bool contains(const K& key) {
+    return self().lookup(key, /*counted=*/false).has_value();
+  }
+
+ protected:
+  persistent_reads() = default;
+  mutable persistent_counters counters_;
+
+ private:
+  Engine& self() noexcept { return static_cast<Engine&>(*this); }
+};
+
 }  // namespace detail
 
 TWAT_CACHE_END_NAMESPACE

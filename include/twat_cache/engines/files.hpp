@@ -299,7 +299,9 @@ struct scanned_file {
 
 /// fcache's engine. Thread-safe; several processes may share one folder.
 template <class Key, class Value>
-class files {
+class files : public twat_cache::detail::persistent_reads<files<Key, Value>, Value> {
+  friend class twat_cache::detail::persistent_reads<files, Value>;
+  using twat_cache::detail::persistent_reads<files, Value>::counters_;
   static_assert(twat_cache::detail::require_encodable<Key>::value);
   static_assert(twat_cache::detail::require_encodable<Value>::value);
   using header = detail_files::header;
@@ -336,23 +338,6 @@ class files {
 
   /// The folder of this name's entries.
   [[nodiscard]] const std::filesystem::path& directory() const noexcept { return dir_; }
-
-  template <class K>
-  [[nodiscard]] std::optional<Value> get(const K& key) {
-    auto value = lookup(key, /*counted=*/true);
-    counters_.add(value ? counters_.hits : counters_.misses);
-    return value;
-  }
-
-  template <class K>
-  [[nodiscard]] std::optional<Value> peek(const K& key) {
-    return lookup(key);
-  }
-
-  template <class K>
-  [[nodiscard]] bool contains(const K& key) {
-    return lookup(key).has_value();
-  }
 
   void put(const Key& key, const Value& value) {
     const std::string key_bytes(keys_.bytes(key));
@@ -598,7 +583,7 @@ class files {
   /// When `counted` (get, not peek or contains), an expired entry is removed and counted as an
   /// expiration, and the last three are counted as errors.
   template <class K>
-  std::optional<Value> lookup(const K& key, bool counted = false) {
+  std::optional<Value> lookup(const K& key, bool counted) {
     auto damaged = [&](const std::string& entry, std::string_view why) {
       if (counted) counters_.damaged(name(), dir_ / entry, why);
     };
@@ -680,7 +665,6 @@ class files {
   twat_cache::detail::persistent_keys<Key, Value> keys_;
   std::filesystem::path dir_;
   int dir_fd_ = -1;
-  mutable twat_cache::detail::persistent_counters counters_;
   std::atomic<std::uint64_t> puts_{0};
   std::atomic<std::uint64_t> added_count_{
       0};  // entries in the folder as of the last scan, plus ours since

@@ -340,7 +340,9 @@ struct connection {
 
 /// bcache's engine. Thread-safe; several processes may share one folder.
 template <class Key, class Value>
-class sqlite {
+class sqlite : public twat_cache::detail::persistent_reads<sqlite<Key, Value>, Value> {
+  friend class twat_cache::detail::persistent_reads<sqlite, Value>;
+  using twat_cache::detail::persistent_reads<sqlite, Value>::counters_;
   static_assert(twat_cache::detail::require_encodable<Key>::value);
   static_assert(twat_cache::detail::require_encodable<Value>::value);
   using connection = detail_sqlite::connection;
@@ -370,24 +372,6 @@ class sqlite {
 
   /// The database file.
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-  template <class K>
-  [[nodiscard]] std::optional<Value> get(const K& key) {
-    auto value = lookup(key, /*counted=*/true);
-    counters_.add(value ? counters_.hits : counters_.misses);
-    return value;
-  }
-
-  /// The value without counting a hit or a miss (single flight's second look).
-  template <class K>
-  [[nodiscard]] std::optional<Value> peek(const K& key) {
-    return lookup(key);
-  }
-
-  template <class K>
-  [[nodiscard]] bool contains(const K& key) {
-    return lookup(key).has_value();
-  }
 
   void put(const Key& key, const Value& value) {
     const std::string key_bytes(keys_.bytes(key));
@@ -608,7 +592,7 @@ class sqlite {
   /// The live value for `key`, or nullopt: absent, expired, altered, undecodable or unreadable
   /// (the last three counted as errors when `counted`: get, not peek or contains).
   template <class K>
-  std::optional<Value> lookup(const K& key, bool counted = false) {
+  std::optional<Value> lookup(const K& key, bool counted) {
     const std::string_view key_bytes = keys_.bytes(key);
     try {
       auto lease = acquire();
@@ -644,7 +628,6 @@ class sqlite {
   std::filesystem::path path_;
   mutable std::mutex pool_mutex_;  // guards idle_ only
   mutable std::vector<std::unique_ptr<connection>> idle_;
-  mutable twat_cache::detail::persistent_counters counters_;
   std::atomic<std::uint64_t> puts_{0};
 };
 
