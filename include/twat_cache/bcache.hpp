@@ -11,7 +11,7 @@
 #include <string_view>
 #include <twat_cache/codec.hpp>
 #include <twat_cache/config.hpp>
-#include <twat_cache/detail/persistent.hpp>
+#include <twat_cache/detail/persistent_factory.hpp>
 #include <twat_cache/engines/fallback.hpp>
 #include <twat_cache/engines/memory.hpp>
 #include <twat_cache/mcache.hpp>
@@ -48,29 +48,11 @@ using bcache_engine = with_fallback<
 
 }  // namespace engines
 
-namespace detail {
-
-/// A persistent factory's wrapper: keys and results must be encodable, whichever engine runs
-/// (so code that builds without SQLite still builds with it).
-template <template <class...> class Engine, class Sig, class F, class Options>
-auto make_persistent(std::string_view factory, F&& f, const Options& options) {
-  using signature = resolve_signature_t<Sig, F>;
-  using engine = typename engine_for_signature<Engine, signature, std::decay_t<F>>::type;
-  static_assert(require_encodable<typename engine::key_type>::value);
-  static_assert(require_encodable<typename engine::value_type>::value);
-  return memoized<engine, signature, std::decay_t<F>>(
-      factory, memoize_options{.single_flight = true, .name = options.name}, std::forward<F>(f),
-      options);
-}
-
-}  // namespace detail
-
 /// Memoizes `f` in the SQLite database of `options.folder_name`. Throws config_error for invalid
 /// options (a missing `name` included).
 template <class Sig = detail::deduce_signature, class F>
   requires detail::callable_not_options<F, bcache_options>
 auto bcache(F&& f, const bcache_options& options) {
-  static_cast<void>(detail::validate_persistent("bcache_options", options));
   return detail::make_persistent<engines::bcache_engine, Sig>("bcache", std::forward<F>(f),
                                                               options);
 }
@@ -78,7 +60,7 @@ auto bcache(F&& f, const bcache_options& options) {
 /// Decorator form: bcache({.folder_name = "geo", .name = "geocode"})(f).
 template <class Sig = detail::deduce_signature>
 auto bcache(bcache_options options) {
-  static_cast<void>(detail::validate_persistent("bcache_options", options));
+  detail::validate_persistent_options("bcache", options);
   return detail::decorator<bcache_options, [](auto&& f, const bcache_options& o) {
     return bcache<Sig>(std::forward<decltype(f)>(f), o);
   }>{std::move(options)};

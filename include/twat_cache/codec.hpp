@@ -171,8 +171,6 @@ class encoder {
     (codec<std::remove_cvref_t<T>>::encode(*this, values), ...);
   }
 
-  [[nodiscard]] std::string& buffer() noexcept { return *out_; }
-
  private:
   std::string* out_;
 };

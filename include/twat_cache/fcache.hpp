@@ -8,7 +8,7 @@
 /// When the folder cannot be made or opened, it caches in memory with one logged warning
 /// (backend() says which engine is in use).
 
-#include <twat_cache/bcache.hpp>
+#include <twat_cache/detail/persistent_factory.hpp>
 #include <twat_cache/engines/fallback.hpp>
 #include <twat_cache/engines/files.hpp>
 #include <twat_cache/engines/memory.hpp>
@@ -31,7 +31,6 @@ using fcache_engine = with_fallback<files<Key, Value>, memory<Key, Value>>;
 template <class Sig = detail::deduce_signature, class F>
   requires detail::callable_not_options<F, fcache_options>
 auto fcache(F&& f, const fcache_options& options) {
-  static_cast<void>(detail::validate_persistent("fcache_options", options));
   return detail::make_persistent<engines::fcache_engine, Sig>("fcache", std::forward<F>(f),
                                                               options);
 }
@@ -39,7 +38,7 @@ auto fcache(F&& f, const fcache_options& options) {
 /// Decorator form: fcache({.folder_name = "arrays", .name = "load"})(f).
 template <class Sig = detail::deduce_signature>
 auto fcache(fcache_options options) {
-  static_cast<void>(detail::validate_persistent("fcache_options", options));
+  detail::validate_persistent_options("fcache", options);
   return detail::decorator<fcache_options, [](auto&& f, const fcache_options& o) {
     return fcache<Sig>(std::forward<decltype(f)>(f), o);
   }>{std::move(options)};
