@@ -18,6 +18,7 @@ PACKAGES=(
   libsqlite3-dev
   libzstd-dev
   libcereal-dev
+  libasio-dev
 )
 
 is_installed() {

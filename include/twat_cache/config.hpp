@@ -44,6 +44,14 @@
 #endif
 #endif
 
+#ifndef TWAT_CACHE_WITH_ASIO
+#if __has_include(<asio.hpp>)
+#define TWAT_CACHE_WITH_ASIO 1
+#else
+#define TWAT_CACHE_WITH_ASIO 0
+#endif
+#endif
+
 // Boost >= 1.81 is what has unordered_flat_set; an older Boost counts as absent.
 #if TWAT_CACHE_WITH_BOOST
 #include <boost/version.hpp>

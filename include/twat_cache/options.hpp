@@ -95,6 +95,32 @@ struct fcache_options {
   wall_clock_fn clock = {};
 };
 
+/// Options of acache (memory engine, awaited). Concurrent awaiters of one key always share one
+/// computation.
+struct acache_options {
+  std::optional<std::size_t> maxsize = std::nullopt;           ///< entries; empty = unbounded
+  std::optional<std::chrono::nanoseconds> ttl = std::nullopt;  ///< per entry, from its write
+  twat_cache::policy policy = twat_cache::policy::lru;
+  std::string name = {};  ///< label in get_stats(); empty: a generated one
+  clock_fn clock = {};    ///< time source for ttl; empty: std::chrono::steady_clock
+};
+
+/// Options of ucache: the best engine this build has for them. With `folder_name` (or a
+/// persistent `preferred_engine`) it is persistent and `name` is required; without, in memory.
+struct ucache_options {
+  std::string folder_name = {};  ///< persistent: subfolder of the cache root
+  std::string name = {};         ///< stable identity of the function (persistent engines)
+  std::optional<std::size_t> maxsize = std::nullopt;
+  std::optional<std::uint64_t> max_bytes = std::nullopt;  ///< persistent engines only
+  std::optional<std::chrono::nanoseconds> ttl = std::nullopt;
+  twat_cache::policy policy = twat_cache::policy::lru;  ///< memory engines
+  bool compress = false;                                ///< persistent engines; zstd
+  std::string preferred_engine = {};  ///< a name from available_backends(); empty: the best
+  std::string url = {};               ///< server of a networked engine (redis://host:port)
+  twat_cache::durability durability = twat_cache::durability::fast;
+  wall_clock_fn clock = {};  ///< time source for ttl; empty: system_clock (steady in memory)
+};
+
 namespace detail {
 
 /// Largest maxsize a memory engine accepts: node indices are 32-bit.
@@ -142,6 +168,12 @@ inline void validate(const mcache_options& o) {
   validate_maxsize("mcache_options", o.maxsize, max_memory_entries);
   validate_ttl("mcache_options", o.ttl);
   validate_memory_policy("mcache_options", o.policy);
+}
+
+inline void validate(const acache_options& o) {
+  validate_maxsize("acache_options", o.maxsize, max_memory_entries);
+  validate_ttl("acache_options", o.ttl);
+  validate_memory_policy("acache_options", o.policy);
 }
 
 }  // namespace detail
