@@ -34,4 +34,11 @@ class cache_io_error : public error {
   using error::error;
 };
 
+/// An async computation that acache shares was destroyed before it finished (its runtime shut
+/// down). Every awaiter of it gets this exception; nothing is cached, and the next call computes.
+class computation_abandoned : public error {
+ public:
+  using error::error;
+};
+
 TWAT_CACHE_END_NAMESPACE
