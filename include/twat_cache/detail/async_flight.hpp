@@ -60,11 +60,16 @@ struct flight_list {
     w.linked_ = false;
     return true;
   }
-  /// Unlinks every waiter and calls on_done() on each, in order.
+  /// Takes every waiter out (under the owner's lock: unsubscribe() then finds them gone).
+  flight_list take_all() noexcept {
+    for (flight_waiter* w = head; w != nullptr; w = w->next_)
+      w->linked_ = false;
+    return std::exchange(*this, {});
+  }
+  /// Calls on_done() on each waiter of a taken list, in order (without the lock).
   static void wake_all(flight_list list) noexcept {
     for (flight_waiter* w = list.head; w != nullptr;) {
       flight_waiter* next = w->next_;
-      w->linked_ = false;
       w->on_done();  // may end w's lifetime
       w = next;
     }
@@ -114,7 +119,7 @@ class flight_result {
         value_ = std::move(value);
       }
       done_.store(true, std::memory_order_release);
-      woken = std::exchange(waiters_, {});
+      woken = waiters_.take_all();
     }
     published(value_ ? &*value_ : nullptr);
     flight_list::wake_all(woken);
