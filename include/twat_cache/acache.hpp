@@ -25,7 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <twat_cache/detail/registry.hpp>
+#include <twat_cache/detail/cache_core.hpp>
 #include <twat_cache/detail/signature.hpp>
 #include <twat_cache/engines/memory.hpp>
 #include <twat_cache/key.hpp>
@@ -104,14 +104,10 @@ class async_memoized<A(Params...), F> {
  private:
   struct flight;
 
-  struct state {
+  struct state : detail::cache_core<engine_type> {
     template <class Fn>
-    state(Fn&& f, const acache_options& o) : fn(std::forward<Fn>(f)), engine(memory_options(o)) {}
-    state(const state&) = delete;
-    state& operator=(const state&) = delete;
-    ~state() {
-      if (registration != 0) detail::cache_registry::instance().remove(registration);
-    }
+    state(Fn&& f, const acache_options& o)
+        : detail::cache_core<engine_type>(memory_options(o)), fn(std::forward<Fn>(f)) {}
 
     static mcache_options memory_options(const acache_options& o) {
       detail::validate(o);
@@ -125,26 +121,7 @@ class async_memoized<A(Params...), F> {
                             .clock = o.clock};
     }
 
-    void register_as(std::string label) {
-      registration = detail::cache_registry::instance().add(
-          std::move(label), this,
-          [](const void* self) { return static_cast<const state*>(self)->stats(); },
-          [](const void* self) { const_cast<state*>(static_cast<const state*>(self))->clear(); });
-    }
-    cache_stats stats() const {
-      cache_stats s = engine.stats();
-      s.errors += errors.load(std::memory_order_relaxed);
-      return s;
-    }
-    void clear() {
-      engine.clear();
-      errors.store(0, std::memory_order_relaxed);
-    }
-
     F fn;
-    engine_type engine;
-    std::atomic<std::uint64_t> errors{0};
-    std::uint64_t registration = 0;
     // Keys with a computation running; guarded by flights_mutex.
     mutable std::mutex flights_mutex;
     std::unordered_map<key_type, std::shared_ptr<flight>, key_hash<key_type>, key_equal<key_type>>
@@ -194,11 +171,8 @@ class async_memoized<A(Params...), F> {
       if (value != nullptr) {
         try {
           s.engine.put(key, *value);
-        } catch (const std::exception& e) {
-          s.errors.fetch_add(1, std::memory_order_relaxed);
-          detail::log_once(
-              log_level::error, "put.acache",
-              std::string("storing a result failed (the awaiters still get it): ") + e.what());
+        } catch (...) {
+          s.report_store_error(std::current_exception());
         }
       }
       std::shared_ptr<flight> retired;  // released after the lock: it may be the last reference

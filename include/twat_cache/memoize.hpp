@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <twat_cache/detail/registry.hpp>
+#include <twat_cache/detail/cache_core.hpp>
 #include <twat_cache/detail/signature.hpp>
 #include <twat_cache/detail/single_flight.hpp>
 #include <twat_cache/engine.hpp>
@@ -84,7 +84,8 @@ class memoized<Engine, R(Params...), F> {
                     EngineArgs&&... engine_args)
       : state_(std::make_shared<state>(std::move(options), std::forward<Fn>(fn),
                                        std::forward<EngineArgs>(engine_args)...)) {
-    state_->register_as(default_name);
+    state_->register_as(state_->options.name.empty() ? std::string(default_name)
+                                                     : state_->options.name);
   }
 
   /// Returns f(args...), from the cache when it has it.
@@ -130,45 +131,19 @@ class memoized<Engine, R(Params...), F> {
   [[nodiscard]] Engine& engine() const noexcept { return state_->engine; }
 
  private:
-  struct state {
+  struct state : detail::cache_core<Engine> {
     template <class Fn, class... EngineArgs>
     state(memoize_options o, Fn&& f, EngineArgs&&... engine_args)
-        : options(std::move(o)),
-          fn(std::forward<Fn>(f)),
-          engine(std::forward<EngineArgs>(engine_args)...) {
+        : detail::cache_core<Engine>(std::forward<EngineArgs>(engine_args)...),
+          options(std::move(o)),
+          fn(std::forward<Fn>(f)) {
       if (options.single_flight && !native_single_flight)
         gate = std::make_unique<detail::flight_gate<view_type, value_type>>();
-    }
-    state(const state&) = delete;
-    state& operator=(const state&) = delete;
-    ~state() {
-      if (registration != 0) detail::cache_registry::instance().remove(registration);
-    }
-
-    void register_as(std::string_view default_name) {
-      std::string label = options.name.empty() ? std::string(default_name) : options.name;
-      registration = detail::cache_registry::instance().add(
-          std::move(label), this,
-          [](const void* self) { return static_cast<const state*>(self)->stats(); },
-          [](const void* self) { const_cast<state*>(static_cast<const state*>(self))->clear(); });
-    }
-
-    cache_stats stats() const {
-      cache_stats s = engine.stats();
-      s.errors += errors.load(std::memory_order_relaxed);
-      return s;
-    }
-    void clear() {
-      engine.clear();
-      errors.store(0, std::memory_order_relaxed);
     }
 
     memoize_options options;
     F fn;
-    Engine engine;
     std::unique_ptr<detail::flight_gate<view_type, value_type>> gate;  // null: no single flight
-    std::atomic<std::uint64_t> errors{0};
-    std::uint64_t registration = 0;
   };
 
   static decltype(auto) lookup(const view_type& view) {
@@ -224,16 +199,7 @@ class memoized<Engine, R(Params...), F> {
 
   /// A failed put is counted and logged, never thrown at the caller: the call has its value.
   void report_store_error(std::exception_ptr error) const noexcept {
-    state_->errors.fetch_add(1, std::memory_order_relaxed);
-    std::string what = "an unknown exception";
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    detail::log_once(log_level::error, std::string("put.") + std::string(Engine::name()),
-                     "storing a result failed (the call still returned it): " + what);
+    state_->report_store_error(error);
   }
 
   std::shared_ptr<state> state_;
