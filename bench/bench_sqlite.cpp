@@ -49,8 +49,6 @@
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
 
-#include <stdlib.h>  // mkdtemp, setenv
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -68,6 +66,8 @@
 #include <vector>
 
 #include <twat_cache/bcache.hpp>
+
+#include "bench_support.hpp"
 
 #if !TWAT_CACHE_WITH_SQLITE
 #error "bench_sqlite needs SQLite (TWAT_CACHE_WITH_SQLITE); bench/CMakeLists.txt skips it without"
@@ -530,29 +530,6 @@ void bench_raw_miss(benchmark::State& state, const raw_miss_setup& setup) {
 
 // ---- setup --------------------------------------------------------------------------------------
 
-/// A private temporary folder, removed with everything in it when this object goes.
-class temp_folder {
- public:
-  temp_folder() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = (base != nullptr && *base != '\0') ? base : "/tmp";
-    pattern += "/twat_cache_bench_sqlite.XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr)
-      throw bench_error("mkdtemp " + pattern + ": " + std::strerror(errno));
-    path_ = pattern;
-  }
-  temp_folder(const temp_folder&) = delete;
-  temp_folder& operator=(const temp_folder&) = delete;
-  ~temp_folder() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const noexcept { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 /// Makes the raw keys as long as the engine's: reads the length of a stored key from bcache's
 /// hit database (storing one entry first when it is empty).
 void match_key_size() {
@@ -594,11 +571,7 @@ void register_all() {
 int main(int argc, char** argv) {
   std::thread([] {}).join();  // a process that has started a thread, as users' programs are
   try {
-    const temp_folder root;
-    if (setenv("TWAT_CACHE_DIR", root.path().c_str(), 1) != 0) {
-      std::perror("setenv TWAT_CACHE_DIR");
-      return 1;
-    }
+    const bench_support::temp_cache_root root("bench_sqlite");
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     match_key_size();

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Ratios and goals from bench_memory's, bench_sqlite's and bench_files' JSON output.
+"""Ratios and goals from bench_memory's, bench_sqlite's, bench_files' and bench_ucache's JSON output.
 
     bench_memory --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \\
                  --benchmark_min_time=0.2 --benchmark_format=json > bench.json
@@ -18,12 +18,17 @@ Pairing (by benchmark name):
   sqlite/<path>/<variant>             vs  sqlite/<path>/raw (bench_sqlite; only the `bcache`
                                           variant has a goal, the others are informational)
   files/<path>/<variant>              vs  files/<path>/raw (bench_files; only `fcache` has a goal)
-                                          Both in wall-clock and in CPU time: disk writes make the
-                                          wall clock of a write noisy, so a goal is met only when
-                                          both ratios meet it
+  ucache/<path>/ucache                vs  ucache/<path>/direct (bench_ucache: the engine ucache
+                                          chose, through its own factory; goals on the hits of
+                                          the engines ucache picks by itself, the
+                                          hit_*_preferred_* and miss_* paths are informational)
+                                          All three in wall-clock and in CPU time: disk writes make
+                                          the wall clock of a write noisy, so a goal is met only
+                                          when both ratios meet it
 Goals: safe hit <= 2.0x raw; unsafe hit <= 1.3x raw; hit <= 0.5x classic LRU (2x faster);
 miss <= 1.5x classic LRU; 2 threads >= 1.6x one thread's throughput; bcache hit <= 1.3x and
-bcache miss+insert <= 1.5x the raw SQLite statements; fcache hit of 8 MB <= 1.4x one read().
+bcache miss+insert <= 1.5x the raw SQLite statements; fcache hit of 8 MB <= 1.4x one read();
+ucache hit <= 1.05x the engine it chose.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ GOAL_THREAD_SCALING = 1.6
 GOAL_SQLITE_VS_RAW = {"hit": 1.3, "miss_insert": 1.5}
 # bench_files: files/<path>/fcache against files/<path>/raw.
 GOAL_FILES_VS_RAW = {"hit_8MB": 1.4}
+# bench_ucache: ucache/<path>/ucache against ucache/<path>/direct.
+GOAL_UCACHE_VS_DIRECT = 1.05
 
 TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
@@ -201,32 +208,41 @@ def thread_section(m: dict[str, dict], rep: Report) -> None:
 def versus_raw_order_key(name: str) -> tuple:
     """The baseline, raw variants (raw_with_* first), the library's variant, then its variants."""
     v = name.split("/")[2]
-    return ([v == "raw", v.startswith("raw_with"), v.startswith("raw"), v in SUBJECTS.values(),
-             True].index(True), v)
+    return ([v in BASELINES.values(), v.startswith("raw_with"), v.startswith("raw"),
+             v in SUBJECTS.values(), True].index(True), v)
 
 
-# <prefix>/<path>/<variant> against <prefix>/<path>/raw: the variant measured against a goal, the
-# goals by path, and the section title.
-SUBJECTS = {"sqlite": "bcache", "files": "fcache"}
-GOALS_VS_RAW = {"sqlite": GOAL_SQLITE_VS_RAW, "files": GOAL_FILES_VS_RAW}
-TITLES = {"sqlite": "bcache (SQLite) against raw SQLite", "files": "fcache (files) against read()"}
+# <prefix>/<path>/<variant> against <prefix>/<path>/<baseline>: the baseline, the variant measured
+# against a goal, the goal of a path (None: informational), and the section title.
+BASELINES = {"sqlite": "raw", "files": "raw", "ucache": "direct"}
+SUBJECTS = {"sqlite": "bcache", "files": "fcache", "ucache": "ucache"}
+GOALS_VS_RAW = {
+    "sqlite": GOAL_SQLITE_VS_RAW.get,
+    "files": GOAL_FILES_VS_RAW.get,
+    "ucache": lambda path: (GOAL_UCACHE_VS_DIRECT
+                            if path.startswith("hit_") and "_preferred_" not in path else None),
+}
+TITLES = {"sqlite": "bcache (SQLite) against raw SQLite", "files": "fcache (files) against read()",
+          "ucache": "ucache against the engine it chose, used directly"}
 
 
 def versus_raw_section(prefix: str, m: dict[str, dict], rep: Report) -> None:
-    """bench_sqlite / bench_files: each <prefix>/<path>/<variant> against <prefix>/<path>/raw,
-    in wall clock and CPU time; a goal counts as met only when both meet it."""
+    """bench_sqlite / bench_files / bench_ucache: each <prefix>/<path>/<variant> against
+    <prefix>/<path>/<baseline>, in wall clock and CPU time; a goal counts as met only when both
+    meet it."""
     names = [n for n in m if n.startswith(prefix + "/") and len(n.split("/")) == 3]
     if not names:
         return
-    goals = GOALS_VS_RAW[prefix]
+    goal_of = GOALS_VS_RAW[prefix]
     subject = SUBJECTS[prefix]
+    baseline = BASELINES[prefix]
     rep.lines += [f"## {TITLES[prefix]} (ns per call, median)", "",
-                  "| benchmark | ns/op | CPU ns/op | vs raw | vs raw, CPU | goal |",
+                  f"| benchmark | ns/op | CPU ns/op | vs {baseline} | vs {baseline}, CPU | goal |",
                   "|---|---:|---:|---:|---:|---|"]
     paths = sorted({n.split("/")[1] for n in names},
-                   key=lambda p: (list(goals).index(p) if p in goals else 99, p))
+                   key=lambda p: (goal_of(p) is None, p))
     for path in paths:
-        base = m.get(f"{prefix}/{path}/raw")
+        base = m.get(f"{prefix}/{path}/{baseline}")
         base_ns = base["ns"] if base else None
         base_cpu = base.get("cpu_ns") if base else None
         group = [n for n in names if n.split("/")[1] == path]
@@ -239,16 +255,16 @@ def versus_raw_section(prefix: str, m: dict[str, dict], rep: Report) -> None:
             variant = name.split("/")[2]
             r = ratio(v["ns"], base_ns)
             r_cpu = ratio(v.get("cpu_ns"), base_cpu)
-            cell = "baseline" if variant == "raw" else fmt_ratio(r)
-            cell_cpu = "baseline" if variant == "raw" else fmt_ratio(r_cpu)
+            cell = "baseline" if variant == baseline else fmt_ratio(r)
+            cell_cpu = "baseline" if variant == baseline else fmt_ratio(r_cpu)
             goal = ""
-            limit = goals.get(path)
+            limit = goal_of(path)
             if variant == subject and limit is not None and r is not None:
                 worst = r if r_cpu is None else max(r, r_cpu)
-                goal = (f"<= {limit:.1f}x " + rep.goal(
-                    name, f"vs raw, wall clock and CPU (<= {limit}x)", worst,
+                goal = (f"<= {limit:g}x " + rep.goal(
+                    name, f"vs {baseline}, wall clock and CPU (<= {limit}x)", worst,
                     worst <= limit)).strip()
-            elif variant != "raw":
+            elif variant != baseline:
                 goal = "(info)"
             rep.lines.append(f"| `{name}` | {fmt_ns(v['ns'])} | {fmt_ns(v.get('cpu_ns'))} | "
                              f"{cell} | {cell_cpu} | {goal} |")
@@ -303,6 +319,7 @@ def main() -> int:
     thread_section(m, rep)
     versus_raw_section("sqlite", m, rep)
     versus_raw_section("files", m, rep)
+    versus_raw_section("ucache", m, rep)
     rep.lines.append(f"Goals met: {rep.met}; missed: {len(rep.missed)}.")
     for line in rep.missed:
         rep.lines.append(f"- missed: {line}")

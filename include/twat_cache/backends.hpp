@@ -4,23 +4,53 @@
 /// persistent one can start here (its folder) is known when a cache is made; backend() then says
 /// which engine runs.
 
+#include <array>
 #include <string_view>
 #include <twat_cache/config.hpp>
 #include <vector>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 
+namespace detail {
+
+/// An engine twat_cache knows by name.
+struct known_engine {
+  std::string_view name;
+  bool persistent;           ///< keeps entries past the process: needs a `name` and a codec
+  bool built;                ///< compiled into this build
+  std::string_view missing;  ///< why a build lacks it, and how to get it
+};
+
+/// Every engine known by name, best first: the order available_backends() lists them in and
+/// ucache falls back in.
+inline constexpr std::array<known_engine, 6> known_engines{{
+    {"redis", true, false, "this version has no redis engine yet (planned: issue #6)"},
+    {"sqlite", true, TWAT_CACHE_WITH_SQLITE != 0,
+     "this build has no SQLite (TWAT_CACHE_WITH_SQLITE is 0: install libsqlite3-dev and "
+     "reconfigure)"},
+    {"files", true, true, ""},
+    {"boost_unordered", false, TWAT_CACHE_WITH_BOOST != 0,
+     "this build has no Boost >= 1.81 (TWAT_CACHE_WITH_BOOST is 0: install libboost1.81-dev and "
+     "reconfigure)"},
+    {"std_unordered", false, true, ""},
+    {"std_lru", false, true, ""},
+}};
+
+/// The known engine called `name`, or nullptr.
+[[nodiscard]] constexpr const known_engine* find_known_engine(std::string_view name) noexcept {
+  for (const known_engine& e : known_engines) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace detail
+
 [[nodiscard]] inline std::vector<std::string_view> available_backends() {
   std::vector<std::string_view> names;
-#if TWAT_CACHE_WITH_SQLITE
-  names.emplace_back("sqlite");
-#endif
-  names.emplace_back("files");
-#if TWAT_CACHE_WITH_BOOST
-  names.emplace_back("boost_unordered");
-#endif
-  names.emplace_back("std_unordered");
-  names.emplace_back("std_lru");
+  for (const detail::known_engine& e : detail::known_engines) {
+    if (e.built) names.push_back(e.name);
+  }
   return names;
 }
 

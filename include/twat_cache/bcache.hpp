@@ -9,6 +9,7 @@
 /// one logged warning (backend() says which engine is in use).
 
 #include <string_view>
+#include <twat_cache/backends.hpp>
 #include <twat_cache/codec.hpp>
 #include <twat_cache/config.hpp>
 #include <twat_cache/detail/persistent_factory.hpp>
@@ -32,8 +33,7 @@ namespace engines {
 struct sqlite_not_built {
   static constexpr std::string_view not_built_engine = "sqlite";
   static constexpr std::string_view not_built_reason =
-      "bcache: this build has no SQLite (TWAT_CACHE_WITH_SQLITE is 0: install libsqlite3-dev and "
-      "reconfigure)";
+      twat_cache::detail::find_known_engine(not_built_engine)->missing;
 };
 
 /// bcache's engine: SQLite, falling back to memory.

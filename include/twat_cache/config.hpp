@@ -88,8 +88,12 @@
 #define TWAT_CACHE_LIKELY(x) __builtin_expect(!!(x), 1)
 #define TWAT_CACHE_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TWAT_CACHE_NOINLINE __attribute__((noinline))
+// The hit path: inlined whatever the translation unit's inlining budget has left (a unit with
+// many caches, each with every engine of ucache, exhausts it).
+#define TWAT_CACHE_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define TWAT_CACHE_LIKELY(x) (x)
 #define TWAT_CACHE_UNLIKELY(x) (x)
 #define TWAT_CACHE_NOINLINE
+#define TWAT_CACHE_ALWAYS_INLINE inline
 #endif

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <twat_cache/backends.hpp>
 #include <twat_cache/errors.hpp>
 #include <twat_cache/logging.hpp>
 #include <twat_cache/options.hpp>
@@ -48,6 +49,17 @@ template <class PersistentOptions>
   return m;
 }
 
+/// Logs, once per engine, that `engine` cannot be used (`why`) and that `stand_in` caches instead.
+inline void log_fallback(std::string_view engine, std::string_view stand_in, std::string_view why) {
+  const auto* known = twat_cache::detail::find_known_engine(stand_in);
+  const std::string place = known != nullptr && known->persistent
+                                ? std::string(stand_in) + " instead"
+                                : "memory instead (" + std::string(stand_in) + ")";
+  twat_cache::detail::log_once(
+      log_level::warning, "fallback." + std::string(engine),
+      std::string(engine) + " engine unavailable, caching in " + place + ": " + std::string(why));
+}
+
 template <class Primary, class Fallback>
 class with_fallback {
   static constexpr bool primary_built = !not_built_engine<Primary>;
@@ -63,16 +75,10 @@ class with_fallback {
         primary_ = std::make_unique<Primary>(options);
         return;
       } catch (const engine_unavailable& e) {
-        twat_cache::detail::log_once(
-            log_level::warning, std::string("fallback.") + std::string(Primary::name()),
-            std::string(Primary::name()) + " engine unavailable, caching in memory instead (" +
-                std::string(Fallback::name()) + "): " + e.what());
+        log_fallback(Primary::name(), Fallback::name(), e.what());
       }
     } else {
-      twat_cache::detail::log_once(
-          log_level::warning, std::string("fallback.") + std::string(Primary::not_built_engine),
-          std::string(Primary::not_built_reason) + "; caching in memory instead (" +
-              std::string(Fallback::name()) + ")");
+      log_fallback(Primary::not_built_engine, Fallback::name(), Primary::not_built_reason);
     }
     fallback_.emplace(memory_options_for(options));
   }

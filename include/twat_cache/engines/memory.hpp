@@ -112,7 +112,7 @@ class basic_memory {
 
   /// The value for `key` (or a view of it), counting a hit or a miss.
   template <class K>
-  [[nodiscard]] std::optional<Value> get(const K& key) {
+  [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get(const K& key) {
     if (!options_.thread_safe) return get_in(key, local_slot_, /*apply_now=*/true);
     detail::reader_slot* slot = lock_.lock_shared();
     if (TWAT_CACHE_UNLIKELY(slot == nullptr)) return get_exclusive(key);
@@ -295,7 +295,7 @@ class basic_memory {
   }
 
   template <class K>
-  const element* find_live(const K& key) const {
+  TWAT_CACHE_ALWAYS_INLINE const element* find_live(const K& key) const {
     const auto it = map_.find(key);
     if (it == map_.end()) return nullptr;
     if (ttl_ns_ != 0 && it->second.expires_at <= now_ns()) return nullptr;
@@ -318,7 +318,8 @@ class basic_memory {
   /// The lookup proper, inside whatever lock the caller holds. `apply_now`: apply the access to
   /// the policy at once (no other thread can be here) instead of buffering it in the slot.
   template <class K>
-  std::optional<Value> get_in(const K& key, detail::reader_slot& slot, bool apply_now) {
+  TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_in(const K& key, detail::reader_slot& slot,
+                                                       bool apply_now) {
     const element* e = find_live(key);
     if (e == nullptr) {
       detail::reader_slot::bump(slot.misses);
