@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Builds and tests twat_cache in every configuration, each in build/ci-<name>:
-#   gcc    g++, every optional dependency, -Werror: tests, examples, benchmarks (smoke), consumer and
-#          compile-failure tests, every header compiled alone
-#   clang  clang++, every optional dependency: tests, examples, consumer and compile-failure tests,
-#          and the libFuzzer targets (tests/fuzz), each fuzzing for a bounded time
-#   bare   g++, every TWAT_CACHE_WITH_* OFF (each fallback): tests, examples, consumer and
-#          compile-failure tests
-#   asan   g++ with AddressSanitizer + UndefinedBehaviorSanitizer: tests only
-#   tsan   g++ with ThreadSanitizer: tests only
+#   gcc        g++, every optional dependency, -Werror: tests, examples, benchmarks (smoke), consumer
+#              and compile-failure tests, every header compiled alone
+#   clang      clang++, every optional dependency: tests, examples, consumer and compile-failure
+#              tests, and the libFuzzer targets (tests/fuzz), each fuzzing for a bounded time
+#   bare       g++, every TWAT_CACHE_WITH_* OFF (each fallback): tests, examples, consumer and
+#              compile-failure tests
+#   no-<name>  g++, TWAT_CACHE_WITH_<NAME> alone OFF, one configuration per optional dependency
+#              (no-boost, no-xxhash, ...: every CMakePresets.json preset called no-*): tests only,
+#              -O0 without debug info, to keep them cheap
+#   asan       g++ with AddressSanitizer + UndefinedBehaviorSanitizer: tests only
+#   tsan       g++ with ThreadSanitizer: tests only
+# After configuring, each configuration is checked to have exactly the optional dependencies its name
+# says (gcc, clang, asan and tsan all of them), and every TWAT_CACHE_WITH_<NAME> that CMake defines
+# must have its preset no-<name>: a new optional dependency is a preset no-<name> (copy no-zstd) and
+# an OFF in bare, and this script refuses to run until both are there.
 # Usage: scripts/run-tests.sh [config...]     (no argument: all of them, in that order)
 #   RUN_TESTS_CTEST_ARGS="-R key"  extra ctest arguments, for local use (e.g. -R/-E/-L selections)
 # Stops at the first failure (non-zero exit). Ends with one line per configuration and a last line
@@ -17,23 +24,86 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-ALL_CONFIGS=(gcc clang bare asan tsan)
+# One configuration per optional dependency, that dependency alone OFF: the presets no-<name>, in
+# their order (read from the file: CMake may not be installed yet).
+mapfile -t WITHOUT_CONFIGS < <(grep -oE '"name": *"no-[^"]+"' CMakePresets.json |
+  sed -E 's/.*"(no-[^"]+)"$/\1/' | awk '!seen[$0]++')
+if [ "${#WITHOUT_CONFIGS[@]}" -eq 0 ]; then
+  echo "run-tests: CMakePresets.json has no preset no-<name>" >&2
+  exit 1
+fi
+ALL_CONFIGS=(gcc clang bare "${WITHOUT_CONFIGS[@]}" asan tsan)
 JOBS="$(nproc 2>/dev/null || echo 2)"
 
 # Per configuration: the CMakePresets.json preset it starts from, and what it adds to it.
 preset_of() {
-  case "$1" in
-    gcc | clang | bare | asan | tsan) echo "$1" ;;
-    *) return 1 ;;
-  esac
+  local c
+  for c in "${ALL_CONFIGS[@]}"; do
+    if [ "$c" = "$1" ]; then
+      echo "$1"
+      return 0
+    fi
+  done
+  return 1
 }
 cmake_args_of() {
   case "$1" in
     gcc) echo "-DTWAT_CACHE_WERROR=ON" ;;
     clang) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF" ;;
     bare) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF" ;;
-    asan | tsan) echo "" ;; # the presets already keep to the tests
+    *) echo "" ;; # no-<name>, asan, tsan: the presets already keep to the tests
   esac
+}
+
+# Whether TWAT_CACHE_WITH_<NAME> must be ON or OFF in configuration $1.
+wanted_dependency() { # config, NAME
+  local lower
+  lower="$(tr '[:upper:]' '[:lower:]' <<<"$2")"
+  case "$1" in
+    bare | "no-$lower") echo OFF ;;
+    *) echo ON ;;
+  esac
+}
+
+# Checks a configured tree against its name: every TWAT_CACHE_WITH_* as the configuration says, and
+# a preset no-<name> for each (so no optional dependency goes without its configuration).
+check_dependencies() { # config, build dir
+  local name="$1" cache="$2/CMakeCache.txt" line dep value want hint lower preset bad=0
+  local -a seen=()
+  while IFS= read -r line; do
+    dep="${line%%:*}"
+    dep="${dep#TWAT_CACHE_WITH_}"
+    value="${line#*=}"
+    case "$(tr '[:lower:]' '[:upper:]' <<<"$value")" in
+      ON | TRUE | YES | Y | 1) value=ON ;;
+      *) value=OFF ;;
+    esac
+    seen+=("$dep")
+    want="$(wanted_dependency "$name" "$dep")"
+    if [ "$value" != "$want" ]; then
+      if [ "$want" = ON ]; then
+        hint="it was not found: scripts/install-deps.sh installs it"
+      else
+        hint="its preset must set it OFF"
+      fi
+      echo "run-tests: $name needs TWAT_CACHE_WITH_$dep=$want but has $value ($hint)" >&2
+      bad=1
+    fi
+    lower="$(tr '[:upper:]' '[:lower:]' <<<"$dep")"
+    if ! preset_of "no-$lower" >/dev/null; then
+      echo "run-tests: CMake has the optional dependency $dep but CMakePresets.json no preset" \
+        "no-$lower: add one (like no-zstd) and TWAT_CACHE_WITH_$dep OFF to bare" >&2
+      bad=1
+    fi
+  done < <(grep -E '^TWAT_CACHE_WITH_[A-Z0-9_]+:BOOL=' "$cache")
+  for preset in "${WITHOUT_CONFIGS[@]}"; do
+    dep="$(tr '[:lower:]' '[:upper:]' <<<"${preset#no-}")"
+    if ! printf '%s\n' "${seen[@]}" | grep -qx "$dep"; then
+      echo "run-tests: preset $preset, but CMake has no option TWAT_CACHE_WITH_$dep" >&2
+      bad=1
+    fi
+  done
+  [ "$bad" -eq 0 ]
 }
 
 usage() {
@@ -77,7 +147,7 @@ finish() {
 }
 
 fail() { # config, step, passed, failed
-  summaries+=("$(printf '%-6s FAILED at %s' "$1" "$2")")
+  summaries+=("$(printf '%-9s FAILED at %s' "$1" "$2")")
   total_passed=$((total_passed + $3))
   total_failed=$((total_failed + $4))
   finish
@@ -135,6 +205,7 @@ run_config() {
   local t0 t1 t2 t3
   t0="$(now)"
   cmake --preset "$preset" -B "$dir" --fresh "${extra[@]}" || fail "$name" configure 0 1
+  check_dependencies "$name" "$dir" || fail "$name" "configure (optional dependencies)" 0 1
   t1="$(now)"
   echo "[$name] configure: $(elapsed "$t0" "$t1")"
   cmake --build "$dir" -j "$JOBS" || fail "$name" build 0 1
@@ -167,7 +238,7 @@ run_config() {
     fail "$name" "test ($passed passed, $failed failed)" "$passed" "$failed"
   fi
   total_passed=$((total_passed + passed))
-  summaries+=("$(printf '%-6s %4d passed, 0 failed   configure %s, build %s, test %s' "$name" \
+  summaries+=("$(printf '%-9s %4d passed, 0 failed   configure %s, build %s, test %s' "$name" \
     "$passed" "$(elapsed "$t0" "$t1")" "$(elapsed "$t1" "$t2")" "$(elapsed "$t2" "$t3")")")
 }
 
