@@ -30,6 +30,7 @@
     "twat_cache/asio.hpp: this Asio has no awaitable<T> for this compiler. With clang and Asio < 1.24, include <twat_cache/asio.hpp> before Asio, or define ASIO_HAS_CO_AWAIT=1."
 #endif
 #include <exception>
+#include <memory>
 #include <twat_cache/acache.hpp>
 #include <twat_cache/task_traits.hpp>
 #include <utility>

@@ -24,6 +24,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 #include <exception>
+#include <memory>
 #include <twat_cache/acache.hpp>
 #include <twat_cache/task_traits.hpp>
 #include <utility>

@@ -80,11 +80,13 @@ struct task_traits<TWAT_CACHE_ASIO_NS::awaitable<T, Executor>> {
 
     void complete(std::exception_ptr error, bool posted) noexcept {
       auto executor = work_.get_executor();
-      auto finish = [this, error]() mutable {
-        auto slot = TWAT_CACHE_ASIO_NS::get_associated_cancellation_slot(handler_);
+      // The completion owns the waiter: if its executor is destroyed before running it (an
+      // io_context destroyed with work pending), the waiter and its handler are freed with it.
+      auto finish = [self = std::unique_ptr<waiter>(this), error]() mutable {
+        auto slot = TWAT_CACHE_ASIO_NS::get_associated_cancellation_slot(self->handler_);
         if (slot.is_connected()) slot.clear();
-        Handler handler = std::move(handler_);
-        delete this;  // before the handler runs: it may end the flight's owner
+        Handler handler = std::move(self->handler_);
+        self.reset();  // before the handler runs: it may end the flight's owner
         std::move(handler)(std::move(error));
       };
       if (posted) {
@@ -95,8 +97,7 @@ struct task_traits<TWAT_CACHE_ASIO_NS::awaitable<T, Executor>> {
     }
 
     Handler handler_;
-    TWAT_CACHE_ASIO_NS::executor_work_guard<
-        TWAT_CACHE_ASIO_NS::associated_executor_t<Handler>>
+    TWAT_CACHE_ASIO_NS::executor_work_guard<TWAT_CACHE_ASIO_NS::associated_executor_t<Handler>>
         work_;
     shared_flight<awaitable_type>& flight_;  // in the joining coroutine's frame, which waits
   };
