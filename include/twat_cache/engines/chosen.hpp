@@ -322,7 +322,8 @@ class chosen {
   /// small as with mcache (the compiler then inlines the hit path there too).
   template <class K>
   [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get(const K& key) {
-    if (in_use_ == best_memory) return alternative<best_memory>(*this).get(key);
+    // ucache's memory engines are always thread-safe: their get skips testing that option.
+    if (in_use_ == best_memory) return alternative<best_memory>(*this).get_locked(key);
     // Through memory, not a returned optional: gcc would build that optional byte by byte on the
     // stack and load it whole, a store-forwarding stall that costs a small value's hit 4 ns.
     std::optional<Value> found;

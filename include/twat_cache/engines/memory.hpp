@@ -114,6 +114,13 @@ class basic_memory {
   template <class K>
   [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get(const K& key) {
     if (!options_.thread_safe) return get_in(key, local_slot_, /*apply_now=*/true);
+    return get_locked(key);
+  }
+
+  /// get() of an engine made with thread_safe = true (a wrapper that knows it, such as ucache's
+  /// engine, saves the test of the option).
+  template <class K>
+  [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_locked(const K& key) {
     detail::reader_slot* slot = lock_.lock_shared();
     if (TWAT_CACHE_UNLIKELY(slot == nullptr)) return get_exclusive(key);
     std::optional<Value> result;
