@@ -279,8 +279,8 @@ void bench_miss(benchmark::State& state, Call call) {
 
 // ---- registration -------------------------------------------------------------------------------
 
-constexpr tc::policy all_policies[] = {tc::policy::lru, tc::policy::lfu, tc::policy::fifo,
-                                       tc::policy::rr};
+constexpr tc::policy all_policies[] = {tc::policy::lru, tc::policy::lfu,    tc::policy::fifo,
+                                       tc::policy::rr,  tc::policy::s3fifo, tc::policy::tinylfu};
 
 const char* safety_name(bool thread_safe) {
   return thread_safe ? "safe" : "unsafe";

@@ -248,7 +248,8 @@ TEST_CASE("acache: maxsize, ttl and policy apply", "[acache]") {
     ++calls;
     co_return x;
   };
-  auto f = twat_cache::acache(body, {.maxsize = 2, .ttl = 10s, .clock = clock});
+  auto f = twat_cache::acache(
+      body, {.maxsize = 2, .ttl = 10s, .policy = twat_cache::policy::lru, .clock = clock});
   sync_wait(f(1));
   sync_wait(f(2));
   sync_wait(f(1));  // 1 is now the most recent

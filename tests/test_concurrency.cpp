@@ -130,8 +130,9 @@ TEMPLATE_TEST_CASE("single flight: different keys compute in parallel", "", via_
 }
 
 TEST_CASE("stress: many threads, mixed hits, misses, evictions and invalidations, values checked") {
-  const auto p = GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu,
-                          twat_cache::policy::fifo, twat_cache::policy::rr);
+  const auto p =
+      GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu, twat_cache::policy::fifo,
+               twat_cache::policy::rr, twat_cache::policy::s3fifo, twat_cache::policy::tinylfu);
   CAPTURE(twat_cache::policy_name(p));
   std::atomic<long> calls{0};
   auto f = twat_cache::mcache(

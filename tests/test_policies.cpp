@@ -145,7 +145,7 @@ TEMPLATE_TEST_CASE("the lru policy engine agrees with the plain std_lru on rando
 }
 
 TEST_CASE("access records buffered by many hits still decide the lru victim") {
-  auto f = twat_cache::mcache([](int x) { return x; }, {.maxsize = 100});
+  auto f = twat_cache::mcache([](int x) { return x; }, {.maxsize = 100, .policy = policy::lru});
   for (int k = 0; k < 100; ++k)
     f(k);
   // Touch every key except 0 many times, far beyond one access buffer.
@@ -184,7 +184,8 @@ TEST_CASE("the std_lru engine evicts in lru order and rejects other policies") {
 
 TEMPLATE_TEST_CASE("long churn at a fixed size keeps every entry intact (rehash with tombstones)",
                    "[policy]", INDEX_CONFIGS) {
-  const auto p = GENERATE(policy::lru, policy::lfu, policy::fifo, policy::rr);
+  const auto p =
+      GENERATE(policy::lru, policy::lfu, policy::fifo, policy::rr, policy::s3fifo, policy::tinylfu);
   CAPTURE(twat_cache::policy_name(p));
   auto e = make<TestType>(1000, p);
   // Each insert evicts one entry: the hash map fills with tombstones and rehashes in place,
@@ -209,4 +210,135 @@ TEMPLATE_TEST_CASE("long churn at a fixed size keeps every entry intact (rehash 
     }
   }
   CHECK(live == 1000);
+}
+
+// ---- s3fifo and tinylfu: their defining behaviours -----------------------------------------
+
+TEMPLATE_TEST_CASE("s3fifo: a one-off scan does not flush the frequent keys", "[policy]",
+                   INDEX_CONFIGS) {
+  auto e = make<TestType>(100, policy::s3fifo);
+  for (int k = 0; k < 50; ++k)
+    e.put(k, k);
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 50; ++k)
+      REQUIRE(e.get(k) == k);
+  }
+  for (int k = 1000; k < 11000; ++k) {  // each key once, 100 times the cache
+    if (!e.get(k)) e.put(k, k);
+  }
+  CHECK(live_keys(e, 49).size() == 50);
+  CHECK(e.stats().size == 100);
+
+  // The same workload flushes lru completely: the scan is what s3fifo is built for.
+  auto lru = make<TestType>(100, policy::lru);
+  for (int k = 0; k < 50; ++k)
+    lru.put(k, k);
+  for (int k = 0; k < 50; ++k)
+    REQUIRE(lru.get(k) == k);
+  for (int k = 1000; k < 11000; ++k)
+    lru.put(k, k);
+  CHECK(live_keys(lru, 49).empty());
+}
+
+TEMPLATE_TEST_CASE("s3fifo: a key back soon after its eviction is remembered by the ghost",
+                   "[policy]", INDEX_CONFIGS) {
+  auto e = make<TestType>(20, policy::s3fifo);
+  e.put(1, 1);
+  int next = 100;
+  while (e.contains(1))  // never read: it leaves the small queue, into the ghost
+    e.put(next++, 0);
+  REQUIRE(next < 200);
+  e.put(1, 1);  // a ghost: straight to main
+  e.put(2, 2);  // new: small
+  for (int k = 1000; k < 1100; ++k)
+    e.put(k, k);
+  CHECK(e.contains(1));
+  CHECK_FALSE(e.contains(2));
+}
+
+TEMPLATE_TEST_CASE("s3fifo: main keeps what is read and lets go of what is not", "[policy]",
+                   INDEX_CONFIGS) {
+  auto e = make<TestType>(10, policy::s3fifo);
+  for (int k = 0; k < 10; ++k) {
+    e.put(k, k);
+    REQUIRE(e.get(k) == k);  // read once: each moves to main when it leaves small
+  }
+  for (int k = 10; k < 20; ++k)
+    e.put(k, k);
+  // Reads since: only 3 and 7. Fresh keys churn in small; main keeps the ones read again.
+  for (int round = 0; round < 5; ++round) {
+    REQUIRE(e.get(3) == 3);
+    REQUIRE(e.get(7) == 7);
+    for (int k = 100 + round * 20; k < 120 + round * 20; ++k)
+      e.put(k, k);
+  }
+  CHECK(e.contains(3));
+  CHECK(e.contains(7));
+  CHECK(e.stats().size == 10);
+}
+
+TEMPLATE_TEST_CASE("tinylfu: admission refuses a cold newcomer over a hot victim", "[policy]",
+                   INDEX_CONFIGS) {
+  auto e = make<TestType>(100, policy::tinylfu);
+  for (int k = 0; k < 100; ++k)
+    e.put(k, k);
+  for (int round = 0; round < 5; ++round) {
+    for (int k = 0; k < 100; ++k)
+      REQUIRE(e.get(k) == k);
+  }
+  for (int k = 1000; k < 1300; ++k) {  // cold: each asked for once
+    if (!e.get(k)) e.put(k, k);
+  }
+  // Every newcomer passes through the one-entry window and loses its duel: the victim is always
+  // the newcomer or the one before it, so at most one hot key made room for the window.
+  CHECK(live_keys(e, 99).size() >= 99);
+  CHECK(e.stats().size == 100);
+  CHECK(e.stats().evictions == 300);
+}
+
+TEMPLATE_TEST_CASE("tinylfu: a newcomer asked for more often than the victim is admitted",
+                   "[policy]", INDEX_CONFIGS) {
+  auto e = make<TestType>(100, policy::tinylfu);
+  for (int k = 0; k < 100; ++k)
+    e.put(k, k);
+  for (int k = 0; k < 100; ++k)
+    REQUIRE(e.get(k) == k);  // every incumbent asked for twice
+  // 5000 misses of one key (as a memoized function sees them): its frequency climbs.
+  for (int round = 0; round < 5; ++round) {
+    if (!e.get(5000)) e.put(5000, 5000);
+    for (int k = 6000 + round * 10; k < 6010 + round * 10; ++k)
+      e.put(k, k);  // pushes 5000 out of the window: it must win its duel
+  }
+  CHECK(e.contains(5000));
+}
+
+TEST_CASE("s3fifo and tinylfu through mcache: hot keys stay hits while a long scan passes") {
+  const auto p = GENERATE(policy::s3fifo, policy::tinylfu, policy::lru);
+  CAPTURE(twat_cache::policy_name(p));
+  int hot_calls = 0;
+  auto f = twat_cache::mcache(
+      [&hot_calls](int x) {
+        if (x < 100) ++hot_calls;
+        return x * 2;
+      },
+      {.maxsize = 200, .policy = p});
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 100; ++k)
+      REQUIRE(f(k) == k * 2);
+  }
+  REQUIRE(hot_calls == 100);
+  hot_calls = 0;
+  // 50 rounds: 300 keys never seen again, then the 100 hot ones; the scan is 75x the cache.
+  for (int round = 0; round < 50; ++round) {
+    for (int k = 0; k < 300; ++k)
+      REQUIRE(f(10000 + round * 300 + k) == (10000 + round * 300 + k) * 2);
+    for (int k = 0; k < 100; ++k)
+      REQUIRE(f(k) == k * 2);
+  }
+  if (p == policy::lru) {
+    CHECK(hot_calls == 5000);  // each round's scan flushes lru: every hot call recomputes
+  } else {
+    CHECK(hot_calls <= 100);
+  }
+  CHECK(f.stats().size == 200);
 }

@@ -6,8 +6,9 @@
 using namespace std::chrono_literals;
 
 TEST_CASE("an entry expires ttl after its write, for every policy") {
-  const auto p = GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu,
-                          twat_cache::policy::fifo, twat_cache::policy::rr);
+  const auto p =
+      GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu, twat_cache::policy::fifo,
+               twat_cache::policy::rr, twat_cache::policy::s3fifo, twat_cache::policy::tinylfu);
   const bool thread_safe = GENERATE(true, false);
   CAPTURE(twat_cache::policy_name(p), thread_safe);
   twat_cache::manual_clock clock;

@@ -291,8 +291,8 @@ TEST_CASE("invalid ucache_options are config_errors naming the field") {
   // Memory engines' own limits.
   CHECK_THROWS_WITH(twat_cache::ucache(f, {.maxsize = 0}), Catch::Contains("maxsize = 0"));
   CHECK_THROWS_WITH(twat_cache::ucache(f, {.ttl = -1s}), Catch::Contains("ucache_options.ttl"));
-  CHECK_THROWS_WITH(twat_cache::ucache(f, {.policy = twat_cache::policy::s3fifo}),
-                    Catch::Contains("ucache_options.policy = s3fifo"));
+  CHECK_THROWS_WITH(twat_cache::ucache(f, {.policy = static_cast<twat_cache::policy>(42)}),
+                    Catch::Contains("ucache_options.policy = 42"));
   CHECK_THROWS_WITH(
       twat_cache::ucache(f, {.policy = twat_cache::policy::lfu, .preferred_engine = "std_lru"}),
       Catch::Contains("std_lru") && Catch::Contains("allowed: lru"));

@@ -2,6 +2,7 @@
 /// Everything twat_cache offers. Finer-grained headers exist for each part.
 
 #include <twat_cache/acache.hpp>
+#include <twat_cache/advice.hpp>
 #include <twat_cache/backends.hpp>
 #include <twat_cache/bcache.hpp>
 #include <twat_cache/clock.hpp>

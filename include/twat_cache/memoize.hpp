@@ -99,6 +99,11 @@ class memoized<Engine, R(Params...), F> {
   /// Counters of this cache (engine counters plus errors the wrapper saw).
   [[nodiscard]] cache_stats stats() const { return state_->stats(); }
 
+  /// What-if telemetry of an engine that has it (memory engines made with
+  /// mcache_options::advisor): the hit ratio of every policy at 0.5x, 1x and 2x maxsize.
+  [[nodiscard]] auto advise() const requires requires(const Engine& e) { e.advise(); }
+  { return state_->engine.advise(); }
+
   /// Drops every entry (and zeroes the counters).
   void clear() const { state_->clear(); }
 

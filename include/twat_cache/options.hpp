@@ -21,9 +21,14 @@ enum class policy : std::uint8_t {
   lfu,      ///< least frequently used (ties: least recently used)
   fifo,     ///< first in, first out
   rr,       ///< random replacement
-  s3fifo,   ///< S3-FIFO (not yet built: config_error)
-  tinylfu,  ///< W-TinyLFU (not yet built: config_error)
+  s3fifo,   ///< S3-FIFO: small and main FIFO queues and a ghost set (Yang et al., 2023)
+  tinylfu,  ///< W-TinyLFU: window LRU, frequency-sketch admission, segmented LRU (Caffeine)
 };
+
+/// The policy of mcache and acache, and of ucache in memory, when none is given: S3-FIFO, for
+/// its hit ratio on every trace measured and its hit path, which needs no lock on shared state
+/// (docs/performance.md, "Eviction policies").
+inline constexpr policy default_policy = policy::s3fifo;
 
 /// The name of a policy, as used in messages and docs.
 [[nodiscard]] constexpr std::string_view policy_name(policy p) noexcept {
@@ -48,11 +53,14 @@ enum class policy : std::uint8_t {
 struct mcache_options {
   std::optional<std::size_t> maxsize = std::nullopt;           ///< entries; empty = unbounded
   std::optional<std::chrono::nanoseconds> ttl = std::nullopt;  ///< per entry, from its write
-  twat_cache::policy policy = twat_cache::policy::lru;
+  twat_cache::policy policy = twat_cache::default_policy;
   bool thread_safe = true;    ///< false: no lock at all; one thread at a time only
   bool single_flight = true;  ///< concurrent callers of one key: one computes, the others wait
   std::string name = {};      ///< label in get_stats(); empty: a generated one
   clock_fn clock = {};        ///< time source for ttl; empty: std::chrono::steady_clock
+  /// Shadow caches of every policy at 0.5x, 1x and 2x maxsize follow the keys: advise() then says
+  /// which would hit most here. Needs maxsize. Off: costs nothing (see docs/mcache.md).
+  bool advisor = false;
 };
 
 /// How hard a persistent cache works to keep an entry through a crash. Whatever the choice, an
@@ -100,7 +108,7 @@ struct fcache_options {
 struct acache_options {
   std::optional<std::size_t> maxsize = std::nullopt;           ///< entries; empty = unbounded
   std::optional<std::chrono::nanoseconds> ttl = std::nullopt;  ///< per entry, from its write
-  twat_cache::policy policy = twat_cache::policy::lru;
+  twat_cache::policy policy = twat_cache::default_policy;
   std::string name = {};  ///< label in get_stats(); empty: a generated one
   clock_fn clock = {};    ///< time source for ttl; empty: std::chrono::steady_clock
 };
@@ -113,8 +121,9 @@ struct ucache_options {
   std::optional<std::size_t> maxsize = std::nullopt;
   std::optional<std::uint64_t> max_bytes = std::nullopt;  ///< persistent engines only
   std::optional<std::chrono::nanoseconds> ttl = std::nullopt;
-  twat_cache::policy policy = twat_cache::policy::lru;  ///< memory engines
-  bool compress = false;                                ///< persistent engines; zstd
+  /// Memory engines; empty: default_policy (std_lru: lru). Persistent engines take only lru.
+  std::optional<twat_cache::policy> policy = std::nullopt;
+  bool compress = false;              ///< persistent engines; zstd
   std::string preferred_engine = {};  ///< a name from available_backends(); empty: the best
   std::string url = {};               ///< server of a networked engine (redis://host:port)
   twat_cache::durability durability = twat_cache::durability::fast;
@@ -154,18 +163,21 @@ inline void validate_memory_policy(std::string_view where, policy p) {
     case policy::lfu:
     case policy::fifo:
     case policy::rr:
-      return;
     case policy::s3fifo:
     case policy::tinylfu:
-      throw config_error(std::string(where) + ".policy = " + std::string(policy_name(p)) +
-                         " is not built in this version; allowed: lru, lfu, fifo, rr");
+      return;
   }
   throw config_error(std::string(where) + ".policy = " + std::to_string(static_cast<unsigned>(p)) +
-                     " is not a twat_cache::policy; allowed: lru, lfu, fifo, rr");
+                     " is not a twat_cache::policy; allowed: lru, lfu, fifo, rr, s3fifo, tinylfu");
 }
 
 inline void validate(const mcache_options& o) {
   validate_maxsize("mcache_options", o.maxsize, max_memory_entries);
+  if (o.advisor && !o.maxsize) {
+    throw config_error(
+        "mcache_options.advisor = true needs a maxsize: the advisor compares policies at the "
+        "cache's size, half of it and twice it");
+  }
   validate_ttl("mcache_options", o.ttl);
   validate_memory_policy("mcache_options", o.policy);
 }

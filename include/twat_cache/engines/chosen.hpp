@@ -134,12 +134,12 @@ struct ucache_plan {
 
   if (plan.persistent) {
     static_cast<void>(validate_persistent(where, o));
-    if (o.policy != policy::lru) {
-      throw config_error("ucache_options.policy = " + std::string(policy_name(o.policy)) +
+    if (o.policy && *o.policy != policy::lru) {
+      throw config_error("ucache_options.policy = " + std::string(policy_name(*o.policy)) +
                          " applies to memory engines only: a persistent cache (" +
                          persistent_because(o) +
                          ") evicts the least recently stored entries of its name; leave policy "
-                         "as lru (the default), or cache in memory");
+                         "empty (or lru), or cache in memory");
     }
     return plan;
   }
@@ -162,9 +162,9 @@ struct ucache_plan {
   if (o.durability != durability::fast) throw persistent_only("durability");
   validate_maxsize(where, o.maxsize, max_memory_entries);
   validate_ttl(where, o.ttl);
-  validate_memory_policy(where, o.policy);
-  if (plan.first == chain_link::std_lru && o.policy != policy::lru) {
-    throw config_error("ucache_options.policy = " + std::string(policy_name(o.policy)) +
+  if (o.policy) validate_memory_policy(where, *o.policy);
+  if (plan.first == chain_link::std_lru && o.policy && *o.policy != policy::lru) {
+    throw config_error("ucache_options.policy = " + std::string(policy_name(*o.policy)) +
                        " is not supported by the std_lru engine; allowed: lru");
   }
   return plan;
@@ -500,7 +500,7 @@ class chosen {
                      .clock = o.clock};
     } else {
       mcache_options m = memory_options_for(o);
-      m.policy = o.policy;
+      m.policy = o.policy.value_or(L == link::std_lru ? policy::lru : default_policy);
       return m;
     }
   }

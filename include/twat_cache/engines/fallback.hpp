@@ -35,6 +35,7 @@ concept not_built_engine = requires {
 template <class PersistentOptions>
 [[nodiscard]] mcache_options memory_options_for(const PersistentOptions& o) {
   mcache_options m;
+  m.policy = policy::lru;  // as near as memory comes to "least recently stored"
   if (o.maxsize) m.maxsize = std::min(*o.maxsize, twat_cache::detail::max_memory_entries);
   m.ttl = o.ttl;
   m.name = o.name;

@@ -1,17 +1,19 @@
 #pragma once
-/// The in-memory engine: every policy (lru, lfu, fifo, rr) with optional ttl, on Boost's
-/// unordered_flat_map when available, else on std::unordered_map.
+/// The in-memory engine: every policy (lru, lfu, fifo, rr, s3fifo, tinylfu) with optional ttl, on
+/// Boost's unordered_flat_map when available, else on std::unordered_map.
 ///
 /// Layout: key and entry live inline in the hash map, so a hit costs what a raw find costs plus
-/// the value copy. Each entry carries a small integer handle; policies and the ttl queue keep
-/// their bookkeeping in arrays indexed by handle, off the hit path, and a handle -> element table
+/// the value copy. Each entry carries a small integer handle; policies, expiry times and the ttl
+/// queue keep their bookkeeping in arrays indexed by handle, off the hit path (an int -> int entry
+/// is 12 bytes in the map), and a handle -> element table
 /// (refreshed when the map rehashes, the only time flat-map elements move) lets a policy's victim
 /// be found again.
 ///
 /// Thread safety (thread_safe = true): hits run under a reader_slots_lock, in parallel, writing
 /// only the calling thread's own slot, with no locked instruction while writes are rare; accesses
 /// are buffered there and applied to the policy under the writer mutex, always before any
-/// eviction, so eviction order is what the policy says. thread_safe = false takes no lock and
+/// eviction, so eviction order is what the policy says. s3fifo needs no buffer: a hit raises a
+/// per-entry counter in place. thread_safe = false takes no lock and
 /// applies each access at once.
 
 #include <chrono>
@@ -19,12 +21,16 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <thread>
+#include <twat_cache/advice.hpp>
 #include <twat_cache/config.hpp>
+#include <twat_cache/detail/advisor.hpp>
 #include <twat_cache/detail/index_list.hpp>
 #include <twat_cache/detail/reader_slots.hpp>
 #include <twat_cache/detail/single_flight.hpp>
@@ -34,6 +40,8 @@
 #include <twat_cache/policies/lfu.hpp>
 #include <twat_cache/policies/lru.hpp>
 #include <twat_cache/policies/rr.hpp>
+#include <twat_cache/policies/s3fifo.hpp>
+#include <twat_cache/policies/tinylfu.hpp>
 #include <twat_cache/stats.hpp>
 #include <type_traits>
 #include <unordered_map>
@@ -99,6 +107,14 @@ class basic_memory {
             static_cast<std::uint64_t>(
                 std::chrono::steady_clock::now().time_since_epoch().count())) {
     detail::validate(options_);
+    access_ = access_for(options_.policy);
+    if (options_.advisor) {
+      advisor_ = std::make_unique<advisor_type>(capacity_, options_.policy);
+      access_ = access_kind::advised;
+    }
+    const policies::node_hasher hasher(this, &node_hash);
+    if (options_.policy == policy::s3fifo) s3fifo_.configure(capacity_, hasher);
+    if (options_.policy == policy::tinylfu) tinylfu_.configure(capacity_, hasher);
   }
   basic_memory(const basic_memory&) = delete;
   basic_memory& operator=(const basic_memory&) = delete;
@@ -232,15 +248,19 @@ class basic_memory {
     const exclusive_guard guard{*this};
     map_.clear();
     element_of_.clear();
-    free_handles_.clear();
+    free_handle_ = detail::npos;
     lru_.clear();
     lfu_.clear();
     fifo_.clear();
     rr_.clear();
+    s3fifo_.clear();
+    tinylfu_.clear();
     age_order_.clear();
     age_links_.clear();
+    expires_at_.clear();
     lock_.for_each_slot([](detail::reader_slot& s) { reset_slot(s); });
     reset_slot(local_slot_);
+    if (advisor_) advisor_->clear();
     for (auto* counter : {&overflow_hits_, &overflow_misses_, &evictions_, &expirations_, &size_}) {
       counter->store(0, std::memory_order_relaxed);
     }
@@ -249,6 +269,18 @@ class basic_memory {
   /// True while hits announce themselves without a locked instruction (writes are rare, and the
   /// platform has an asymmetric fence). Diagnostic: the lock switches by itself.
   [[nodiscard]] bool light_readers() const noexcept { return lock_.light_readers(); }
+
+  /// What-if: the hit ratio of every policy at 0.5x, 1x and 2x maxsize on this cache's keys so far.
+  /// Needs mcache_options::advisor (else config_error).
+  [[nodiscard]] cache_advice advise() const {
+    if (!advisor_) {
+      throw config_error(std::string("advise(): cache \"") + options_.name +
+                         "\" was made without mcache_options.advisor = true");
+    }
+    if (!options_.thread_safe) return advisor_->report();
+    std::lock_guard lock(lock_.writer_mutex());
+    return advisor_->report();
+  }
 
   [[nodiscard]] cache_stats stats() const {
     cache_stats s;
@@ -270,8 +302,7 @@ class basic_memory {
  private:
   struct entry {
     Value value;
-    std::int64_t expires_at;  // steady ns; meaningful only with a ttl
-    std::uint32_t handle;     // index into the policy's and the ttl queue's arrays
+    std::uint32_t handle;  // index into the policy's, expiry and the ttl queue's arrays
   };
   // Flat-map elements move when the map rehashes; std::unordered_map's never do.
   static constexpr bool elements_move = Index == index_kind::boost_unordered;
@@ -305,7 +336,7 @@ class basic_memory {
   TWAT_CACHE_ALWAYS_INLINE const element* find_live(const K& key) const {
     const auto it = map_.find(key);
     if (it == map_.end()) return nullptr;
-    if (ttl_ns_ != 0 && it->second.expires_at <= now_ns()) return nullptr;
+    if (ttl_ns_ != 0 && expires_at_[it->second.handle] <= now_ns()) return nullptr;
     return &*it;
   }
 
@@ -333,11 +364,17 @@ class basic_memory {
       return std::nullopt;
     }
     std::optional<Value> result(std::in_place, e->second.value);
-    if (records_access()) {
-      if (apply_now) {
-        apply_access(e->second.handle);
+    if (access_ != access_kind::none) {
+      if (access_ == access_kind::record) {
+        if (apply_now) {
+          apply_access(e->second.handle);
+        } else {
+          slot.record(e->second.handle);
+        }
+      } else if (access_ == access_kind::touch) {
+        s3fifo_.touch(e->second.handle);
       } else {
-        slot.record(e->second.handle);
+        advised_access(e->second.handle, slot, apply_now);
       }
     }
     detail::reader_slot::bump(slot.hits);
@@ -353,13 +390,35 @@ class basic_memory {
       return std::nullopt;
     }
     overflow_hits_.fetch_add(1, std::memory_order_relaxed);
-    if (records_access()) apply_access(e->second.handle);
+    if (access_ != access_kind::none) {
+      apply_access(e->second.handle);
+      if (advisor_) advisor_->feed(node_hash(this, e->second.handle));
+    }
     return e->second.value;
   }
 
   // ---- policy --------------------------------------------------------------------------------
-  bool records_access() const noexcept {
-    return options_.policy == policy::lru || options_.policy == policy::lfu;
+  /// What a hit does for the policy: nothing (fifo, rr), raise a counter in place, safe under the
+  /// shared lock (s3fifo), or record the access to be applied under the writer mutex (the rest).
+  /// `advised`: recorded whatever the policy, for the advisor's shadows too. A cache without the
+  /// advisor never reaches that branch, so it costs nothing there.
+  enum class access_kind : std::uint8_t { none, touch, record, advised };
+  static access_kind access_for(policy p) noexcept {
+    switch (p) {
+      case policy::fifo:
+      case policy::rr:
+        return access_kind::none;
+      case policy::s3fifo:
+        return access_kind::touch;
+      default:
+        return access_kind::record;
+    }
+  }
+
+  /// The hash of a node's key, for the policies that keep hashes (s3fifo's ghost, tinylfu's
+  /// sketch). Called by the policy under the writer mutex, when the node's element is in place.
+  static std::uint64_t node_hash(const void* self, std::uint32_t h) {
+    return key_hash<Key>{}(static_cast<const basic_memory*>(self)->element_of_[h].item->first);
   }
 
   /// Calls f(the active policy): every policy has the same interface, so one switch serves all.
@@ -372,6 +431,10 @@ class basic_memory {
         return f(fifo_);
       case policy::rr:
         return f(rr_);
+      case policy::s3fifo:
+        return f(s3fifo_);
+      case policy::tinylfu:
+        return f(tinylfu_);
       default:
         return f(lru_);
     }
@@ -379,13 +442,17 @@ class basic_memory {
   void policy_reserve(std::uint32_t n) {
     with_policy([n](auto& p) { p.reserve(n); });
   }
-  // On the hit path: only the two policies that record accesses, tested directly (a full
-  // with_policy switch costs a hit about 1 ns more).
+  // On the hit path without thread safety: the policies that see reads, tested directly, lru
+  // first (a full with_policy switch costs a hit about 1 ns more).
   void apply_access(std::uint32_t h) {
     if (options_.policy == policy::lru) {
       lru_.on_access(h);
+    } else if (options_.policy == policy::s3fifo) {
+      s3fifo_.on_access(h);
     } else if (options_.policy == policy::lfu) {
       lfu_.on_access(h);
+    } else if (options_.policy == policy::tinylfu) {
+      tinylfu_.on_access(h);
     }
   }
   void policy_insert(std::uint32_t h) {
@@ -413,7 +480,21 @@ class basic_memory {
   void apply_records(detail::reader_slot& s) {
     for (std::uint32_t k = 0; k < s.buffered; ++k)
       apply_access(s.buffer[k]);
+    if (advisor_) {
+      for (std::uint32_t k = 0; k < s.buffered; ++k)
+        advisor_->feed(node_hash(this, s.buffer[k]));
+    }
     s.buffered = 0;
+  }
+
+  TWAT_CACHE_NOINLINE void advised_access(std::uint32_t h, detail::reader_slot& slot,
+                                          bool apply_now) {
+    if (!apply_now) {
+      slot.record(h);
+      return;
+    }
+    apply_access(h);
+    advisor_->feed(node_hash(this, h));
   }
 
   /// Applies every buffered access, in slot order. Caller holds the exclusive lock.
@@ -430,7 +511,7 @@ class basic_memory {
       entry& e = it->second;
       e.value = std::move(value);
       if (ttl_ns_ != 0) {
-        e.expires_at = now + ttl_ns_;
+        expires_at_[e.handle] = now + ttl_ns_;
         age_order_.move_to_back(age_links_, e.handle);
       }
       apply_access(e.handle);
@@ -452,9 +533,9 @@ class basic_memory {
   // ---- single flight (guarded by the writer mutex) -------------------------------------------
   using flight_type = detail::flight<Key, Value>;
   std::uint32_t allocate_handle() {
-    if (!free_handles_.empty()) {
-      const std::uint32_t h = free_handles_.back();
-      free_handles_.pop_back();
+    if (free_handle_ != detail::npos) {
+      const std::uint32_t h = free_handle_;
+      free_handle_ = element_of_[h].next_free;
       return h;
     }
     const auto h = static_cast<std::uint32_t>(element_of_.size());
@@ -462,37 +543,47 @@ class basic_memory {
       throw std::length_error("twat_cache: memory engine is full");
     const std::uint32_t grown = h + 1;
     policy_reserve(grown);
-    if (ttl_ns_ != 0) detail::ensure_size(age_links_, grown);
-    element_of_.push_back(nullptr);
-    free_handles_.reserve(element_of_.capacity());  // so freeing a handle never allocates
+    if (ttl_ns_ != 0) {
+      detail::ensure_size(age_links_, grown);
+      detail::ensure_size(expires_at_, grown);
+    }
+    element_of_.push_back(handle_slot{nullptr});
     return h;
+  }
+
+  /// Free handles are chained through their own slots, so freeing one never allocates.
+  void release_handle(std::uint32_t h) noexcept {
+    element_of_[h].next_free = free_handle_;
+    free_handle_ = h;
   }
 
   void insert_new(Key&& key, Value&& value, std::int64_t now) {
     const std::uint32_t h = allocate_handle();
+    if (ttl_ns_ != 0) expires_at_[h] = now + ttl_ns_;
     typename map_type::iterator it;
     try {
-      it = map_.try_emplace(std::move(key), entry{std::move(value), now + ttl_ns_, h}).first;
+      it = map_.try_emplace(std::move(key), entry{std::move(value), h}).first;
     } catch (...) {
-      free_handles_.push_back(h);
+      release_handle(h);
       throw;
     }
-    element_of_[h] = &*it;
+    element_of_[h].item = &*it;
     if (elements_move && map_allocations_ != known_allocations_) {
       // The map rehashed, and flat-map elements moved: re-point every handle.
       known_allocations_ = map_allocations_;
       for (element& e : map_)
-        element_of_[e.second.handle] = &e;
+        element_of_[e.second.handle].item = &e;
     }
     try {
       policy_insert(h);
     } catch (...) {
       map_.erase(it);
-      free_handles_.push_back(h);
+      release_handle(h);
       throw;
     }
     if (ttl_ns_ != 0) age_order_.push_back(age_links_, h);
     size_.store(map_.size(), std::memory_order_relaxed);
+    if (advisor_) advisor_->feed(node_hash(this, h));
   }
 
   void remove(typename map_type::iterator it) noexcept {
@@ -500,14 +591,13 @@ class basic_memory {
     policy_remove(h);
     if (ttl_ns_ != 0) age_order_.remove(age_links_, h);
     map_.erase(it);
-    element_of_[h] = nullptr;
-    free_handles_.push_back(h);
+    release_handle(h);
     size_.store(map_.size(), std::memory_order_relaxed);
   }
 
   /// Removes the entry behind a handle. Looked up by its key, as a flat map takes no pointer.
   void remove_handle(std::uint32_t h) noexcept {
-    remove(map_.find(element_of_[h]->first));
+    remove(map_.find(element_of_[h].item->first));
   }
 
   void evict_one() {
@@ -519,7 +609,7 @@ class basic_memory {
 
   /// With one ttl for all entries, expiry order is write order: expired entries are a prefix.
   void purge_expired(std::int64_t now) noexcept {
-    while (!age_order_.empty() && element_of_[age_order_.front()]->second.expires_at <= now) {
+    while (!age_order_.empty() && expires_at_[age_order_.front()] <= now) {
       remove_handle(age_order_.front());
       expirations_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -549,6 +639,8 @@ class basic_memory {
     exclusive_guard& operator=(const exclusive_guard&) = delete;
   };
 
+  using advisor_type = detail::advisor<basic_memory<detail::prehashed_key, unsigned char, Index>>;
+
   mcache_options options_;
   std::uint32_t capacity_;  // 0: unbounded
   std::int64_t ttl_ns_;     // 0: no ttl
@@ -556,15 +648,23 @@ class basic_memory {
   std::size_t map_allocations_ = 0;  // bumped by the map's allocator: a rehash
   std::size_t known_allocations_ = 0;
   map_type map_;
-  std::vector<element*> element_of_;  // handle -> its element (null: free handle)
-  std::vector<std::uint32_t> free_handles_;
+  union handle_slot {
+    element* item;            // a live handle's element
+    std::uint32_t next_free;  // a free handle's successor in the free chain
+  };
+  std::vector<handle_slot> element_of_;
+  std::uint32_t free_handle_ = detail::npos;  // head of the free chain
+  access_kind access_ = access_kind::record;
 
   policies::lru lru_;
   policies::lfu lfu_;
   policies::fifo fifo_;
   policies::rr rr_;
+  policies::s3fifo s3fifo_;
+  policies::tinylfu tinylfu_;
   std::vector<detail::list_links> age_links_;
-  detail::index_list age_order_;  // ttl only: front expires first
+  detail::index_list age_order_;          // ttl only: front expires first
+  std::vector<std::int64_t> expires_at_;  // ttl only: steady ns, by handle
 
   mutable detail::reader_slots_lock lock_;
   flight_type* flights_ = nullptr;         // guarded by lock_.writer_mutex()
@@ -575,6 +675,7 @@ class basic_memory {
   std::atomic<std::uint64_t> evictions_{0};
   std::atomic<std::uint64_t> expirations_{0};
   std::atomic<std::uint64_t> size_{0};
+  std::unique_ptr<advisor_type> advisor_;  // mcache_options::advisor only
 };
 
 /// The memory engine with the best index this build has.

@@ -25,7 +25,8 @@ class std_lru {
 
   explicit std_lru(const mcache_options& options = {}) : options_(options) {
     detail::validate(options_);
-    if (options_.policy != policy::lru) {
+    // The default is accepted too: this engine is the plain LRU a user or ucache chose by name.
+    if (options_.policy != policy::lru && options_.policy != default_policy) {
       throw config_error("mcache_options.policy = " + std::string(policy_name(options_.policy)) +
                          " is not supported by the std_lru engine; allowed: lru");
     }

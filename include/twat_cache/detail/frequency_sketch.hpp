@@ -1,0 +1,121 @@
+#pragma once
+/// TinyLFU's memory of how often keys were asked for (Einziger, Friedman and Manes, "TinyLFU: A
+/// Highly Efficient Cache Admission Policy", 2017): a count-min sketch of 4-bit counters, four
+/// rows, as wide as the next power of two above the cache's capacity, behind a doorkeeper bloom
+/// filter that absorbs keys seen once (most of a long tail) so they take no counter. Every
+/// 10 x capacity additions, all counters halve and the doorkeeper empties: old popularity fades.
+/// About 3 bytes per entry of capacity (12 KB at least).
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <twat_cache/version.hpp>
+#include <vector>
+
+TWAT_CACHE_BEGIN_NAMESPACE
+namespace detail {
+
+class frequency_sketch {
+ public:
+  static constexpr std::uint32_t max_count = 15;
+
+  void reset(std::uint32_t capacity) {
+    // At least 1,024 columns: a small cache's few hot keys would otherwise share counters with
+    // its newcomers, and lend them their counts.
+    const std::uint64_t width = std::bit_ceil(std::max<std::uint64_t>(capacity, 1024));
+    width_bits_ = static_cast<std::uint32_t>(std::countr_zero(width));
+    counters_.assign(rows * width / counters_per_word, 0);
+    door_bits_ = width_bits_ + 3;  // 8 bits per counter column: few false positives
+    doorkeeper_.assign((std::uint64_t{1} << door_bits_) / 64, 0);
+    sample_size_ = 10 * std::max<std::uint64_t>(capacity, 1);
+    additions_ = 0;
+  }
+
+  void clear() {
+    std::fill(counters_.begin(), counters_.end(), 0);
+    std::fill(doorkeeper_.begin(), doorkeeper_.end(), 0);
+    additions_ = 0;
+  }
+
+  /// One more request for the key with this (well mixed) hash.
+  void add(std::uint64_t hash) {
+    if (counters_.empty()) return;
+    if (++additions_ >= sample_size_) age();
+    if (!doorkeeper_set(hash)) return;  // first sighting since the last ageing
+    for (std::uint32_t r = 0; r < rows; ++r) {
+      const auto [word, shift] = position(hash, r);
+      if (((counters_[word] >> shift) & 0xF) != max_count)
+        counters_[word] += std::uint64_t{1} << shift;
+    }
+  }
+
+  /// How often the key was asked for since about the last ageing (0 to max_count + 1).
+  [[nodiscard]] std::uint32_t estimate(std::uint64_t hash) const noexcept {
+    if (counters_.empty()) return 0;
+    std::uint32_t least = max_count;
+    for (std::uint32_t r = 0; r < rows; ++r) {
+      const auto [word, shift] = position(hash, r);
+      least = std::min(least, static_cast<std::uint32_t>((counters_[word] >> shift) & 0xF));
+    }
+    return least + (doorkeeper_has(hash) ? 1 : 0);
+  }
+
+ private:
+  static constexpr std::uint32_t rows = 4;
+  static constexpr std::uint32_t counters_per_word = 16;
+  static constexpr std::array<std::uint64_t, rows> seeds = {
+      0x9E3779B97F4A7C15ULL, 0xC2B2AE3D27D4EB4FULL, 0x165667B19E3779F9ULL, 0xD6E8FEB86659FD93ULL};
+
+  struct counter_position {
+    std::uint64_t word;
+    std::uint32_t shift;
+  };
+  // Row r's counter: its own multiplicative hash of the key's hash, top bits; rows are stored
+  // one after another.
+  counter_position position(std::uint64_t hash, std::uint32_t r) const noexcept {
+    const std::uint64_t column = (hash * seeds[r]) >> (64 - width_bits_);
+    const std::uint64_t index = (std::uint64_t{r} << width_bits_) + column;
+    return {index / counters_per_word, static_cast<std::uint32_t>(index % counters_per_word) * 4};
+  }
+
+  std::uint64_t door_bit(std::uint64_t hash, std::uint32_t probe) const noexcept {
+    return ((hash ^ (hash >> 29)) * seeds[(probe + 2) % rows]) >> (64 - door_bits_);
+  }
+  bool doorkeeper_has(std::uint64_t hash) const noexcept {
+    for (std::uint32_t p = 0; p < 2; ++p) {
+      const std::uint64_t bit = door_bit(hash, p);
+      if ((doorkeeper_[bit / 64] & (std::uint64_t{1} << (bit % 64))) == 0) return false;
+    }
+    return true;
+  }
+  /// Sets the key's bits; true when they were all set already.
+  bool doorkeeper_set(std::uint64_t hash) noexcept {
+    bool was_set = true;
+    for (std::uint32_t p = 0; p < 2; ++p) {
+      const std::uint64_t bit = door_bit(hash, p);
+      std::uint64_t& word = doorkeeper_[bit / 64];
+      const std::uint64_t mask = std::uint64_t{1} << (bit % 64);
+      was_set = was_set && (word & mask) != 0;
+      word |= mask;
+    }
+    return was_set;
+  }
+
+  void age() noexcept {
+    for (std::uint64_t& word : counters_)
+      word = (word >> 1) & 0x7777777777777777ULL;
+    std::fill(doorkeeper_.begin(), doorkeeper_.end(), 0);
+    additions_ /= 2;
+  }
+
+  std::uint32_t width_bits_ = 0;
+  std::uint32_t door_bits_ = 0;
+  std::vector<std::uint64_t> counters_;
+  std::vector<std::uint64_t> doorkeeper_;
+  std::uint64_t sample_size_ = 0;
+  std::uint64_t additions_ = 0;
+};
+
+}  // namespace detail
+TWAT_CACHE_END_NAMESPACE
