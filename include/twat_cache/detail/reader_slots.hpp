@@ -120,7 +120,7 @@ class reader_slots_lock {
 
   /// Enters a shared section and returns this thread's slot, or nullptr when this thread has no
   /// slot (more live threads than max_slots): the caller then takes the exclusive lock instead.
-  [[nodiscard]] reader_slot* lock_shared() {
+  [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE reader_slot* lock_shared() {
     const std::uint32_t id = thread_ids::current();
     if (TWAT_CACHE_UNLIKELY(id >= max_slots)) return nullptr;
     reader_slot* slot = slots_[id].load(std::memory_order_acquire);

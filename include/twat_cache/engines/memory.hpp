@@ -478,8 +478,11 @@ class basic_memory {
   }
 
   void apply_records(detail::reader_slot& s) {
-    for (std::uint32_t k = 0; k < s.buffered; ++k)
-      apply_access(s.buffer[k]);
+    // One dispatch per buffer, not per record: each policy's loop inlines its on_access.
+    with_policy([&s](auto& p) {
+      for (std::uint32_t k = 0; k < s.buffered; ++k)
+        p.on_access(s.buffer[k]);
+    });
     if (advisor_) {
       for (std::uint32_t k = 0; k < s.buffered; ++k)
         advisor_->feed(node_hash(this, s.buffer[k]));
