@@ -342,3 +342,24 @@ TEST_CASE("s3fifo and tinylfu through mcache: hot keys stay hits while a long sc
   }
   CHECK(f.stats().size == 200);
 }
+
+TEST_CASE("clear() then refill past the old size, for every policy, with and without ttl") {
+  const auto p =
+      GENERATE(policy::lru, policy::lfu, policy::fifo, policy::rr, policy::s3fifo, policy::tinylfu);
+  const bool with_ttl = GENERATE(false, true);
+  CAPTURE(twat_cache::policy_name(p), with_ttl);
+  twat_cache::engines::memory<int, int> e(
+      {.maxsize = 300,
+       .ttl =
+           with_ttl ? std::optional<std::chrono::nanoseconds>(std::chrono::hours(1)) : std::nullopt,
+       .policy = p});
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 1000; ++k) {
+      e.put(k, k + round);
+      if (k % 3 == 0) REQUIRE(e.get(k) == k + round);
+    }
+    CHECK(e.stats().size == 300);
+    e.clear();
+    CHECK(e.stats().size == 0);
+  }
+}

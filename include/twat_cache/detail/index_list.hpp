@@ -64,10 +64,13 @@ class index_list {
   std::uint32_t tail_ = npos;
 };
 
-/// Grows a per-node metadata vector to cover indices below `n`.
+/// Grows a per-node metadata vector to cover indices below `n`, allocating exactly that: the
+/// engine decides how far ahead to grow (geometrically, but never past maxsize).
 template <class T>
 void ensure_size(std::vector<T>& v, std::uint32_t n) {
-  if (v.size() < n) v.resize(n);
+  if (v.size() >= n) return;
+  if (v.capacity() < n) v.reserve(n);
+  v.resize(n);
 }
 
 }  // namespace detail

@@ -16,6 +16,7 @@
 /// per-entry counter in place. thread_safe = false takes no lock and
 /// applies each access at once.
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -249,6 +250,7 @@ class basic_memory {
     map_.clear();
     element_of_.clear();
     free_handle_ = detail::npos;
+    handle_capacity_ = 0;
     lru_.clear();
     lfu_.clear();
     fifo_.clear();
@@ -544,14 +546,27 @@ class basic_memory {
     const auto h = static_cast<std::uint32_t>(element_of_.size());
     if (h >= detail::max_memory_entries)
       throw std::length_error("twat_cache: memory engine is full");
-    const std::uint32_t grown = h + 1;
-    policy_reserve(grown);
-    if (ttl_ns_ != 0) {
-      detail::ensure_size(age_links_, grown);
-      detail::ensure_size(expires_at_, grown);
-    }
+    if (h == handle_capacity_) grow_handles(h);
     element_of_.push_back(handle_slot{nullptr});
     return h;
+  }
+
+  /// Grows every per-handle array at once: geometrically, as push_back would, but never past
+  /// maxsize, which no handle reaches (a full cache evicts before it inserts). So a cache of
+  /// 1.1 M entries does not carry arrays for 2 M.
+  void grow_handles(std::uint32_t h) {
+    std::uint64_t next = std::max<std::uint64_t>(16, std::uint64_t{h} * 2);
+    if (capacity_ != 0)
+      next = std::min<std::uint64_t>(next, std::max<std::uint64_t>(capacity_, h + 1));
+    next = std::min<std::uint64_t>(next, detail::max_memory_entries);
+    const auto n = static_cast<std::uint32_t>(next);
+    element_of_.reserve(n);
+    policy_reserve(n);
+    if (ttl_ns_ != 0) {
+      detail::ensure_size(age_links_, n);
+      detail::ensure_size(expires_at_, n);
+    }
+    handle_capacity_ = n;
   }
 
   /// Free handles are chained through their own slots, so freeing one never allocates.
@@ -657,6 +672,7 @@ class basic_memory {
   };
   std::vector<handle_slot> element_of_;
   std::uint32_t free_handle_ = detail::npos;  // head of the free chain
+  std::uint32_t handle_capacity_ = 0;         // handles every per-handle array covers
   access_kind access_ = access_kind::record;
 
   policies::lru lru_;

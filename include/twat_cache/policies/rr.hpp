@@ -12,7 +12,10 @@ class rr {
  public:
   explicit rr(std::uint64_t seed = 0x853C49E6748FEA9BULL) : state_(seed | 1) {}
 
-  void reserve(std::uint32_t nodes) { detail::ensure_size(position_, nodes); }
+  void reserve(std::uint32_t nodes) {
+    detail::ensure_size(position_, nodes);
+    dense_.reserve(nodes);
+  }
   void on_insert(std::uint32_t i) {
     position_[i] = static_cast<std::uint32_t>(dense_.size());
     dense_.push_back(i);
