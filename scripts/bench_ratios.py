@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Ratios and goals from the JSON output of bench_memory, bench_sqlite, bench_files, bench_ucache
-and bench_acache.
+"""Ratios and goals from the JSON output of bench_memory, bench_sqlite, bench_files, bench_ucache,
+bench_acache and bench_policies.
 
     bench_memory --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \\
                  --benchmark_min_time=0.2 --benchmark_format=json > bench.json
     scripts/bench_ratios.py bench.json          # or: ... | scripts/bench_ratios.py
+    bench_policies --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \\
+                   --benchmark_format=json > p.json; scripts/bench_ratios.py p.json
 
 Uses the median of repeated runs when the file has aggregates, else the single runs. Prints
 Markdown tables: each benchmark's ns/op and its ratio to its baseline, with each goal marked met
@@ -16,6 +18,14 @@ Pairing (by benchmark name):
                                       and hit/<key>/classic_lru/<safety>
   miss/<key>/mcache/<policy>/<safety> vs  miss/<key>/classic_lru/<safety>
   mt/.../threads:2                    vs  the same benchmark's threads:1 (items per second)
+  mt/zipf<N>/<policy>/.../threads:2   vs  its threads:1 (bench_policies: a shared thread-safe
+                                          mcache, Zipf keys hitting ~N %; the goal only for
+                                          zipf90 and the default policy, DEFAULT_POLICY below,
+                                          the others are informational; the hit ratio reached
+                                          is shown)
+  memory/int_int/1M/<policy>          live heap bytes per entry of 1,000,000 int -> int entries
+                                          (bench_policies' counters); the goal only for the
+                                          default policy
   sqlite/<path>/<variant>             vs  sqlite/<path>/raw (bench_sqlite; only the `bcache`
                                           variant has a goal, the others are informational)
   files/<path>/<variant>              vs  files/<path>/raw (bench_files; only `fcache` has a goal)
@@ -31,7 +41,9 @@ Pairing (by benchmark name):
 Goals: safe hit <= 2.0x raw; unsafe hit <= 1.3x raw; hit <= 0.5x classic LRU (2x faster);
 miss <= 1.5x classic LRU; 2 threads >= 1.6x one thread's throughput; bcache hit <= 1.3x and
 bcache miss+insert <= 1.5x the raw SQLite statements; fcache hit of 8 MB <= 1.4x one read();
-ucache hit <= 1.05x the engine it chose; acache task<T> hit <= 3x the mcache hit.
+ucache hit <= 1.05x the engine it chose; acache task<T> hit <= 3x the mcache hit; for the default
+policy, 2 threads >= 1.6x one thread on the 90 % hit Zipf workload and <= 40 bytes per int -> int
+entry beyond its key and value.
 """
 
 from __future__ import annotations
@@ -55,6 +67,11 @@ GOAL_UCACHE_VS_DIRECT = 1.05
 GOAL_ACACHE_TASK_VS_MCACHE = 3.0  # acache task<T> hit through sync_wait vs the mcache hit
 
 TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+# Fields of a Google Benchmark JSON run that are not user counters.
+STANDARD_FIELDS = {"name", "run_name", "run_type", "repetitions", "repetition_index", "threads",
+                   "iterations", "real_time", "cpu_time", "time_unit", "items_per_second",
+                   "bytes_per_second", "family_index", "per_family_instance_index",
+                   "aggregate_name", "aggregate_unit", "error_occurred", "error_message"}
 
 
 def load_medians(data: dict) -> dict[str, dict]:
@@ -75,7 +92,10 @@ def load_medians(data: dict) -> dict[str, dict]:
         name = r.get("run_name", r["name"])
         scale = TIME_UNIT_NS[r.get("time_unit", "ns")]
         out[name] = {"ns": r["real_time"] * scale, "cpu_ns": r.get("cpu_time", 0.0) * scale,
-                     "items_per_second": r.get("items_per_second")}
+                     "items_per_second": r.get("items_per_second"),
+                     # user counters (hit_ratio, bytes_per_entry, ...) sit beside the fields
+                     "counters": {k: v for k, v in r.items() if k not in STANDARD_FIELDS
+                                  and isinstance(v, (int, float)) and not isinstance(v, bool)}}
     return out
 
 
@@ -190,7 +210,7 @@ def thread_section(m: dict[str, dict], rep: Report) -> None:
     groups: dict[str, dict[int, dict]] = {}
     for name, v in m.items():
         mt = THREADS_RE.match(name)
-        if mt and name.startswith("mt/"):
+        if mt and name.startswith("mt/") and not ZIPF_RE.match(name):
             groups.setdefault(mt.group("base"), {})[int(mt.group("n"))] = v
     if not groups:
         return
@@ -203,9 +223,109 @@ def thread_section(m: dict[str, dict], rep: Report) -> None:
         a, b = one.get("items_per_second"), two.get("items_per_second")
         r = ratio(b, a)
         goal = ""
-        if base.split("/")[3] == "mcache" and r is not None:
+        parts = base.split("/")
+        if len(parts) > 3 and parts[3] == "mcache" and r is not None:
             goal = rep.goal(base, "2 threads vs 1 (>= 1.6x)", r, r >= GOAL_THREAD_SCALING)
         rep.lines.append(f"| `{base}` | {fmt_ips(a)} | {fmt_ips(b)} | {fmt_ratio(r)} | {goal} |")
+    rep.lines.append("")
+
+
+# ---- bench_policies ----------------------------------------------------------------------------
+# The default policy of mcache/ucache (options.hpp): the only one the two goals below apply to.
+# Change it here when the default changes.
+DEFAULT_POLICY = "s3fifo"  # twat_cache::default_policy (options.hpp)
+GOAL_POLICY_THREAD_SCALING = GOAL_THREAD_SCALING  # 2 threads vs 1, Zipf 90 % hits
+GOAL_OVERHEAD_PER_ENTRY = 40.0  # bytes per int -> int entry beyond its 8 bytes of key and value
+# mt/<workload>/<policy>: zipf90 (~90 % hits) has the goal; zipf100 (all hits) is informational.
+ZIPF_RE = re.compile(r"^mt/(?P<workload>zipf\d+)/(?P<policy>[^/]+)/")
+ZIPF_GOAL_WORKLOAD = "zipf90"
+MEMORY_PREFIX = "memory/int_int/1M/"
+
+
+def policy_order(p: str) -> tuple:
+    return (p != DEFAULT_POLICY, POLICY_ORDER.get(p, 9), p)
+
+
+def fmt_bytes(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1f}"
+
+
+def zipf_section(m: dict[str, dict], rep: Report) -> None:
+    groups: dict[tuple[str, str], dict[int, dict]] = {}
+    for name, v in m.items():
+        mt, mz = THREADS_RE.match(name), ZIPF_RE.match(name)
+        if mt and mz:
+            key = (mz.group("workload"), mz.group("policy"))
+            groups.setdefault(key, {})[int(mt.group("n"))] = v
+    if not groups:
+        return
+    rep.lines += ["## Policies: one shared thread-safe mcache, Zipf keys (items/s, median, wall "
+                  "clock; zipf90 hits ~90 %, zipf100 all)", "",
+                  f"| benchmark | hit ratio (1 / 2 threads) | 1 thread | 2 threads | 2 vs 1 | "
+                  f"goal (>= {GOAL_POLICY_THREAD_SCALING:.2f}x, {ZIPF_GOAL_WORKLOAD}/"
+                  f"{DEFAULT_POLICY}) |",
+                  "|---|---:|---:|---:|---:|---|"]
+    for workload, policy in sorted(groups, key=lambda k: (k[0] != ZIPF_GOAL_WORKLOAD, k[0],
+                                                          policy_order(k[1]))):
+        g = groups[(workload, policy)]
+        one, two = g.get(1, {}), g.get(2, {})
+        base = f"mt/{workload}/{policy}"
+        label = f"`{base}`" + (" (default)" if policy == DEFAULT_POLICY else "")
+        errors = [x.get("error") for x in (one, two) if x.get("error")]
+        if errors:
+            rep.lines.append(f"| {label} | error: {errors[0]} | | | | |")
+            rep.missed.append(f"{base}: did not run ({errors[0]})")
+            continue
+        a, b = one.get("items_per_second"), two.get("items_per_second")
+        r = ratio(b, a)
+        hits = " / ".join("—" if x.get("counters", {}).get("hit_ratio") is None
+                          else f"{x['counters']['hit_ratio']:.3f}" for x in (one, two))
+        goal = "(info)"
+        if workload == ZIPF_GOAL_WORKLOAD and policy == DEFAULT_POLICY and r is not None:
+            goal = rep.goal(base, f"2 threads vs 1 (>= {GOAL_POLICY_THREAD_SCALING}x)", r,
+                            r >= GOAL_POLICY_THREAD_SCALING)
+        rep.lines.append(f"| {label} | {hits} | {fmt_ips(a)} | {fmt_ips(b)} | {fmt_ratio(r)} | "
+                         f"{goal} |")
+    if (ZIPF_GOAL_WORKLOAD, DEFAULT_POLICY) not in groups:
+        rep.lines.append(f"\n(mt/{ZIPF_GOAL_WORKLOAD}/{DEFAULT_POLICY}, the default policy, is not "
+                         "in this run: no goal checked.)")
+    rep.lines.append("")
+
+
+def memory_section(m: dict[str, dict], rep: Report) -> None:
+    names = [n for n in m if n.startswith(MEMORY_PREFIX)]
+    if not names:
+        return
+    rep.lines += ["## Policies: memory per entry, int -> int, 1,000,000 entries "
+                  "(live heap bytes / entries)", "",
+                  f"| policy | bytes/entry | overhead/entry | of which hash table | peak/entry | "
+                  f"goal (overhead <= {GOAL_OVERHEAD_PER_ENTRY:g} B, {DEFAULT_POLICY}) |",
+                  "|---|---:|---:|---:|---:|---|"]
+    policies = {n[len(MEMORY_PREFIX):].split("/")[0]: n for n in names}
+    for policy in sorted(policies, key=policy_order):
+        v = m[policies[policy]]
+        label = f"`{policy}` (default)" if policy == DEFAULT_POLICY else f"`{policy}`"
+        if v["ns"] is None:
+            rep.lines.append(f"| {label} | error: {v.get('error')} | | | | |")
+            rep.missed.append(f"{MEMORY_PREFIX}{policy}: did not run ({v.get('error')})")
+            continue
+        c = v.get("counters", {})
+        over = c.get("overhead_per_entry")
+        goal = "(info)"
+        if policy == DEFAULT_POLICY and over is not None:
+            ok = over <= GOAL_OVERHEAD_PER_ENTRY
+            goal = verdict(ok)
+            if ok:
+                rep.met += 1
+            else:
+                rep.missed.append(f"{MEMORY_PREFIX}{policy}: overhead per entry = {over:.1f} B "
+                                  f"(<= {GOAL_OVERHEAD_PER_ENTRY:g} B)")
+        rep.lines.append(f"| {label} | {fmt_bytes(c.get('bytes_per_entry'))} | {fmt_bytes(over)} | "
+                         f"{fmt_bytes(c.get('hash_table_per_entry'))} | "
+                         f"{fmt_bytes(c.get('peak_bytes_per_entry'))} | {goal} |")
+    if DEFAULT_POLICY not in policies:
+        rep.lines.append(f"\n(The default policy, {DEFAULT_POLICY}, is not in this run: "
+                         "no goal checked.)")
     rep.lines.append("")
 
 
@@ -282,7 +402,7 @@ def fmt_ips(v: float | None) -> str:
     return "—" if v is None else f"{v / 1e6:.1f} M/s"
 
 
-POLICY_ORDER = {"lru": 0, "lfu": 1, "fifo": 2, "rr": 3}
+POLICY_ORDER = {"lru": 0, "lfu": 1, "fifo": 2, "rr": 3, "s3fifo": 4, "tinylfu": 5}
 KIND_ORDER = {"raw_flat_map": 0, "classic_lru": 1, "mcache": 2}
 
 
@@ -324,6 +444,8 @@ def main() -> int:
     hit_section(m, rep)
     miss_section(m, rep)
     thread_section(m, rep)
+    zipf_section(m, rep)
+    memory_section(m, rep)
     versus_raw_section("sqlite", m, rep)
     versus_raw_section("files", m, rep)
     versus_raw_section("ucache", m, rep)
