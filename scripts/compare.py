@@ -207,6 +207,20 @@ def python_side(args) -> tuple[dict[tuple[str, str], float], dict[str, float], l
     counter = Counted()
     f_small, f_small_counted, f_array = make_functions(counter)
     miss_key = [MISS_FIRST_KEY]
+
+    def over_keys(g):
+        """A timed run of n calls g(k), k cycling through the hit keys."""
+        def run(n: int) -> float:
+            rounds, rest = divmod(n, len(keys))
+            tail = keys[:rest]
+            t0 = perf()
+            for _ in repeat(None, rounds):
+                for k in keys:
+                    g(k)
+            for k in tail:
+                g(k)
+            return perf() - t0
+        return run
     tmp = Path(tempfile.mkdtemp(prefix="twat_cache_compare_"))
     opened: list = []
     try:
@@ -221,19 +235,8 @@ def python_side(args) -> tuple[dict[tuple[str, str], float], dict[str, float], l
             for k in keys:
                 g(k)
 
-            def run_hit(n: int, g=g) -> float:
-                rounds, rest = divmod(n, len(keys))
-                tail = keys[:rest]
-                t0 = perf()
-                for _ in repeat(None, rounds):
-                    for k in keys:
-                        g(k)
-                for k in tail:
-                    g(k)
-                return perf() - t0
-
             calls = counter.calls
-            results[("hit_small", name)] = median_ns_per_call(gc_off(run_hit), args.min_time,
+            results[("hit_small", name)] = median_ns_per_call(gc_off(over_keys(g)), args.min_time,
                                                               args.repetitions)
             if counter.calls != calls:
                 die(f"{name} hit_small: {counter.calls - calls} timed calls were not hits")
@@ -286,17 +289,6 @@ def python_side(args) -> tuple[dict[tuple[str, str], float], dict[str, float], l
             results[("hit_8MB_shared_ptr", name)] = results[("hit_8MB", name)]
 
         # For scale: the loop of the int rows alone, and calling f_small itself (no cache).
-        def run_plain(n: int) -> float:
-            rounds, rest = divmod(n, len(keys))
-            tail = keys[:rest]
-            t0 = perf()
-            for _ in repeat(None, rounds):
-                for k in keys:
-                    f_small(k)
-            for k in tail:
-                f_small(k)
-            return perf() - t0
-
         def run_loop(n: int) -> float:
             rounds, rest = divmod(n, len(keys))
             tail = keys[:rest]
@@ -308,7 +300,7 @@ def python_side(args) -> tuple[dict[tuple[str, str], float], dict[str, float], l
                 pass
             return perf() - t0
 
-        extra = {"plain_call": median_ns_per_call(gc_off(run_plain), args.min_time,
+        extra = {"plain_call": median_ns_per_call(gc_off(over_keys(f_small)), args.min_time,
                                                   args.repetitions),
                  "empty_loop": median_ns_per_call(gc_off(run_loop), args.min_time,
                                                   args.repetitions)}

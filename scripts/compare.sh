@@ -11,8 +11,7 @@
 #
 # Steps:
 #   1. scripts/install-deps.sh: the C++ toolchain and libraries, only what is missing;
-#   2. the Python side's Debian packages, only what is missing (as root, else with sudo);
-#      idempotent: when everything is there it changes nothing and needs no network;
+#   2. the Python side's Debian packages, through the same script;
 #   3. a Release build in build/compare (Ninja) of the one target bench_compare;
 #   4. scripts/compare.py, which runs both sides and prints the table.
 set -euo pipefail
@@ -29,9 +28,9 @@ scripts/install-deps.sh
 # python3-munkres is there for apt's sake: python3-matplotlib needs python3-fonttools, which needs
 # `python3-scipy | python3-munkres`. Left to itself apt takes scipy, whose python3-pythran pulls
 # libboost-dev (1.74), which conflicts with libboost1.81-dev and would REMOVE it (the Boost of the
-# memory engine). With munkres asked for, nothing is removed. The install is also simulated first,
-# and refused if apt would remove any package.
-PACKAGES=(
+# memory engine). With munkres asked for, nothing is removed (and install-deps.sh refuses an
+# install that would remove anything).
+PYTHON_PACKAGES=(
   python3
   python3-cachetools
   python3-diskcache
@@ -40,39 +39,7 @@ PACKAGES=(
   python3-matplotlib
   python3-numpy
 )
-
-is_installed() {
-  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
-}
-
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  is_installed "$pkg" || missing+=("$pkg")
-done
-
-if [ "${#missing[@]}" -eq 0 ]; then
-  echo "compare: all ${#PACKAGES[@]} Python packages are installed"
-else
-  SUDO=()
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-      SUDO=(sudo)
-    else
-      echo "compare: missing ${missing[*]}, and not root and no sudo: install them by hand" >&2
-      exit 1
-    fi
-  fi
-  echo "compare: installing ${missing[*]}"
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
-  removed="$(apt-get install -s --no-install-recommends "${missing[@]}" |
-    sed -n 's/^Remv \([^ ]*\).*/\1/p')"
-  if [ -n "$removed" ]; then
-    echo "compare: installing ${missing[*]} would remove: ${removed//$'\n'/ }; not doing it" >&2
-    exit 1
-  fi
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    "${missing[@]}"
-fi
+scripts/install-deps.sh "${PYTHON_PACKAGES[@]}"
 
 # Debian's python3, which the packages above are for (a python3 earlier on PATH, e.g. pyenv's,
 # does not see them).

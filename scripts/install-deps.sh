@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages twat_cache is built and tested with, and only those that are missing.
 # Idempotent: when everything is there it changes nothing and needs no network.
+#
+# Usage: scripts/install-deps.sh            the packages below
+#        scripts/install-deps.sh PKG...     these packages instead (scripts/compare.sh's Python side)
+# An install that apt would make by removing a package is refused (it would, for one, swap
+# libboost1.81-dev for the 1.74 that some Python packages pull in).
 set -euo pipefail
 
 # The one list of packages (Debian 12 names).
@@ -20,6 +25,10 @@ PACKAGES=(
   libcereal-dev
   libasio-dev
 )
+
+if [ "$#" -gt 0 ]; then
+  PACKAGES=("$@")
+fi
 
 is_installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
@@ -48,4 +57,10 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+removed="$(apt-get install -s --no-install-recommends "${missing[@]}" |
+  sed -n 's/^Remv \([^ ]*\).*/\1/p')"
+if [ -n "$removed" ]; then
+  echo "install-deps: installing ${missing[*]} would remove: ${removed//$'\n'/ }; not doing it" >&2
+  exit 1
+fi
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
