@@ -255,3 +255,24 @@ TEST_CASE("fcache: damage anywhere in a large array is a counted miss") {
   CHECK(f(n) == expected);
   CHECK(calls == 2);
 }
+
+TEST_CASE(
+    "fcache: a full cache evicts down to 1/16 below maxsize, so it does not scan every write") {
+  auto f = twat_cache::fcache(
+      [](int x) { return x * 2; },
+      {.folder_name = test_support::fresh_folder("lowwater"), .name = "bounded", .maxsize = 64});
+  for (int k = 0; k < 64; ++k)
+    REQUIRE(f(k) == k * 2);
+  CHECK(f.stats().evictions == 0);
+  REQUIRE(f(64) == 128);  // the 65th entry: over the limit, down to 64 - 64/16 = 60
+  CHECK(f.stats().evictions == 5);
+  CHECK(f.stats().size == 60);
+  CHECK_FALSE(f.contains(0));  // the oldest went first
+  CHECK(f.contains(64));
+  for (int k = 65; k < 69; ++k)  // back up to 64: within the limit, nothing evicted
+    REQUIRE(f(k) == k * 2);
+  CHECK(f.stats().evictions == 5);
+  REQUIRE(f(69) == 138);
+  CHECK(f.stats().evictions == 10);
+  CHECK(f.stats().size == 60);
+}
