@@ -49,13 +49,12 @@ class s3fifo {
   /// A read. Safe under a shared lock, concurrently with other touches: racing touches may lose
   /// an increment, which only makes the counter approximate. Stores nothing once the counter is
   /// full, so a hot entry's cache line stays shared between cores.
-  static void touch(std::vector<std::uint8_t>& state, std::uint32_t i) noexcept {
-    std::atomic_ref<std::uint8_t> s(state[i]);
+  void touch(std::uint32_t i) noexcept {
+    std::atomic_ref<std::uint8_t> s(state_[i]);
     const std::uint8_t v = s.load(std::memory_order_relaxed);
     if ((v & frequency_mask) != frequency_mask)
       s.store(static_cast<std::uint8_t>(v + 1), std::memory_order_relaxed);
   }
-  void touch(std::uint32_t i) noexcept { touch(state_, i); }
   void on_access(std::uint32_t i) noexcept { touch(i); }
 
   void on_remove(std::uint32_t i) noexcept {

@@ -27,8 +27,7 @@ class tinylfu {
     main_target_ = capacity > window_target_ ? capacity - window_target_ : 0;
     protected_target_ = main_target_ - main_target_ / 5;
     hash_ = hash;
-    sketch_.reset(capacity);
-    if (capacity == 0) sketch_ = {};
+    if (capacity != 0) sketch_.reset(capacity);
   }
 
   void reserve(std::uint32_t nodes) {
