@@ -367,14 +367,14 @@ class basic_memory {
     }
     std::optional<Value> result(std::in_place, e->second.value);
     if (access_ != access_kind::none) {
-      if (access_ == access_kind::record) {
+      if (access_ == access_kind::touch) {  // the default policy's kind, tested first
+        s3fifo_.touch(e->second.handle);
+      } else if (access_ == access_kind::record) {
         if (apply_now) {
           apply_access(e->second.handle);
         } else {
           slot.record(e->second.handle);
         }
-      } else if (access_ == access_kind::touch) {
-        s3fifo_.touch(e->second.handle);
       } else {
         advised_access(e->second.handle, slot, apply_now);
       }
