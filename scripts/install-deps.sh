@@ -24,6 +24,10 @@ PACKAGES=(
   libzstd-dev
   libcereal-dev
   libasio-dev
+  libhiredis-dev
+  libmemcached-dev
+  redis-server
+  memcached
 )
 
 if [ "$#" -gt 0 ]; then

@@ -63,8 +63,8 @@ inline unsigned mode_of(const std::filesystem::path& p) {
   return static_cast<unsigned>(st.st_mode & 07777);
 }
 
-/// Runs `program args...` and returns its exit status (-1 if it did not exit normally).
-inline int run_process(const std::vector<std::string>& argv) {
+/// Starts `program args...` without waiting for it; returns its pid (-1 if fork failed).
+inline pid_t start_process(const std::vector<std::string>& argv) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     std::vector<char*> args;
@@ -74,9 +74,19 @@ inline int run_process(const std::vector<std::string>& argv) {
     ::execv(args[0], args.data());
     ::_exit(127);
   }
+  return pid;
+}
+
+/// Waits for a started process; its exit status (-1 if it did not exit normally).
+inline int wait_process(pid_t pid) {
   int status = 0;
   if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/// Runs `program args...` and returns its exit status (-1 if it did not exit normally).
+inline int run_process(const std::vector<std::string>& argv) {
+  return wait_process(start_process(argv));
 }
 
 }  // namespace test_support

@@ -48,6 +48,8 @@ constexpr bool expect_sqlite = TWAT_CACHE_TEST_EXPECT_SQLITE != 0;
 constexpr bool expect_zstd = TWAT_CACHE_TEST_EXPECT_ZSTD != 0;
 constexpr bool expect_cereal = TWAT_CACHE_TEST_EXPECT_CEREAL != 0;
 constexpr bool expect_asio = TWAT_CACHE_TEST_EXPECT_ASIO != 0;
+constexpr bool expect_hiredis = TWAT_CACHE_TEST_EXPECT_HIREDIS != 0;
+constexpr bool expect_memcached = TWAT_CACHE_TEST_EXPECT_MEMCACHED != 0;
 
 struct dependency {
   std::string_view name;
@@ -64,6 +66,8 @@ constexpr std::array known_dependencies = {
     dependency{"ZSTD", expect_zstd, TWAT_CACHE_WITH_ZSTD != 0},
     dependency{"CEREAL", expect_cereal, TWAT_CACHE_WITH_CEREAL != 0},
     dependency{"ASIO", expect_asio, TWAT_CACHE_WITH_ASIO != 0},
+    dependency{"HIREDIS", expect_hiredis, TWAT_CACHE_WITH_HIREDIS != 0},
+    dependency{"MEMCACHED", expect_memcached, TWAT_CACHE_WITH_MEMCACHED != 0},
 };
 
 /// TWAT_CACHE_TEST_DEPENDENCIES as (name, enabled) pairs.
@@ -197,6 +201,8 @@ TEST_CASE("CMake's optional dependencies are the ones checked here, and reach th
 
 TEST_CASE("available_backends() is exactly this build's engines, best first") {
   std::vector<std::string_view> expected;
+  if (expect_hiredis) expected.emplace_back("redis");
+  if (expect_memcached) expected.emplace_back("memcached");
   if (expect_sqlite) expected.emplace_back("sqlite");
   expected.emplace_back("files");
   if (expect_boost) expected.emplace_back("boost_unordered");
@@ -242,11 +248,20 @@ TEST_CASE("ucache takes the engine the build implies, and each engine it has by 
       options.folder_name = folder;
       options.name = "by-name";
     }
+    if (engine == "redis" || engine == "memcached") {
+      // Nothing listens on port 1: the engine starts all the same, and calls go to the function
+      // (test_networked has the servers).
+      options.name = "by-name";
+      options.url = std::string(engine) + "://127.0.0.1:1";
+    }
     auto f = twat_cache::ucache([](int x) { return x + 1; }, options);
     CHECK(f.backend() == engine);
     CHECK(f(1) == 2);
   }
-  CHECK(seen.causes.empty());
+  // No fallback; the unreachable servers' errors only.
+  CHECK(std::all_of(seen.causes.begin(), seen.causes.end(),
+                    [](const std::string& c) { return c.starts_with("net."); }));
+  seen.causes.clear();
   // The engines this build lacks: the next one down the chain, with one warning each.
   if (!expect_sqlite) {
     auto f = twat_cache::ucache(
@@ -258,9 +273,21 @@ TEST_CASE("ucache takes the engine the build implies, and each engine it has by 
     auto f = twat_cache::ucache([](int x) { return x; }, {.preferred_engine = "boost_unordered"});
     CHECK(f.backend() == "std_unordered");
   }
+  const auto built = twat_cache::available_backends();
+  for (const std::string_view networked : {"redis", "memcached"}) {
+    if (std::find(built.begin(), built.end(), networked) != built.end()) continue;
+    // Entries meant for a server are not written to this machine's disk instead: memory.
+    auto f = twat_cache::ucache([](int x) { return x; },
+                                {.name = "missing", .url = std::string(networked) + "://h"});
+    CHECK(f.backend() == memory_backend);
+  }
   std::vector<std::string> causes;
+  if (!expect_hiredis) causes.emplace_back("fallback.redis");
+  if (!expect_memcached) causes.emplace_back("fallback.memcached");
   if (!expect_sqlite) causes.emplace_back("fallback.sqlite");
   if (!expect_boost) causes.emplace_back("fallback.boost_unordered");
+  std::sort(causes.begin(), causes.end());
+  std::sort(seen.causes.begin(), seen.causes.end());
   CHECK(seen.causes == causes);
 }
 

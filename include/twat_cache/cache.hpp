@@ -13,6 +13,7 @@
 #include <twat_cache/engines/fallback.hpp>
 #include <twat_cache/engines/memory.hpp>
 #include <twat_cache/engines/std_lru.hpp>
+#include <twat_cache/engines/tiered.hpp>
 #include <twat_cache/errors.hpp>
 #include <twat_cache/fcache.hpp>
 #include <twat_cache/key.hpp>
@@ -27,3 +28,10 @@
 #include <twat_cache/task_traits.hpp>
 #include <twat_cache/ucache.hpp>
 #include <twat_cache/version.hpp>
+
+#if TWAT_CACHE_WITH_HIREDIS
+#include <twat_cache/engines/redis.hpp>
+#endif
+#if TWAT_CACHE_WITH_MEMCACHED
+#include <twat_cache/engines/memcached.hpp>
+#endif

@@ -52,6 +52,22 @@
 #endif
 #endif
 
+#ifndef TWAT_CACHE_WITH_HIREDIS
+#if __has_include(<hiredis/hiredis.h>)
+#define TWAT_CACHE_WITH_HIREDIS 1
+#else
+#define TWAT_CACHE_WITH_HIREDIS 0
+#endif
+#endif
+
+#ifndef TWAT_CACHE_WITH_MEMCACHED
+#if __has_include(<libmemcached-1.0/memcached.h>)
+#define TWAT_CACHE_WITH_MEMCACHED 1
+#else
+#define TWAT_CACHE_WITH_MEMCACHED 0
+#endif
+#endif
+
 // Boost >= 1.81 is what has unordered_flat_set; an older Boost counts as absent.
 #if TWAT_CACHE_WITH_BOOST
 #include <boost/version.hpp>

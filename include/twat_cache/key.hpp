@@ -250,6 +250,35 @@ template <class P>
 using call_param_t = std::conditional_t<scalar_key<std::remove_cvref_t<P>>, std::remove_cvref_t<P>,
                                         const std::remove_cvref_t<P>&>;
 
+template <class T>
+inline constexpr bool is_tuple_v = false;
+template <class... T>
+inline constexpr bool is_tuple_v<std::tuple<T...>> = true;
+
+/// The owned key of a lookup, which is the key itself or a view of it (string views become
+/// strings): what an engine stores when it was asked with a view.
+template <class Key, class K>
+[[nodiscard]] Key to_owned_key(const K& key) {
+  if constexpr (std::is_same_v<K, Key>) {
+    return key;
+  } else if constexpr (is_tuple_v<Key>) {
+    return std::apply(
+        [](const auto&... e) {
+          return Key([](const auto& element) -> decltype(auto) {
+            if constexpr (std::is_same_v<std::remove_cvref_t<decltype(element)>,
+                                         std::string_view>) {
+              return std::string(element);
+            } else {
+              return (element);
+            }
+          }(e)...);
+        },
+        key);
+  } else {
+    return Key(key);
+  }
+}
+
 }  // namespace detail
 
 /// The owned key and the borrowed lookup view of a parameter list. One parameter is its own key;
@@ -265,17 +294,7 @@ struct key_traits {
     return view_type(args...);
   }
   [[nodiscard]] static key_type make_key(const view_type& view) {
-    return std::apply([](const auto&... e) { return key_type(key_type_element(e)...); }, view);
-  }
-
- private:
-  template <class E>
-  static decltype(auto) key_type_element(const E& e) {
-    if constexpr (std::is_same_v<E, std::string_view>) {
-      return std::string(e);
-    } else {
-      return (e);
-    }
+    return detail::to_owned_key<key_type>(view);
   }
 };
 

@@ -219,6 +219,20 @@ struct engine_for_signature<EngineTemplate, R(Params...), F> {
   using type = EngineTemplate<typename key_traits<Params...>::key_type, std::remove_cvref_t<R>>;
 };
 
+/// A family of engines, one per key and value type (engines::tiered<...>): Family::bind<K, V>.
+template <class Family>
+concept engine_family = requires {
+  typename Family::template bind<int, int>;
+};
+
+template <class Family, class Sig, class F>
+struct family_member;
+template <class Family, class F, class R, class... Params>
+struct family_member<Family, R(Params...), F> {
+  using type = typename Family::template bind<typename key_traits<Params...>::key_type,
+                                              std::remove_cvref_t<R>>;
+};
+
 template <class T>
 inline constexpr bool is_memoize_options_v =
     std::is_same_v<std::remove_cvref_t<T>, memoize_options>;
@@ -241,11 +255,16 @@ auto make_memoized(F&& f, Args&&... args) {
 
 }  // namespace detail
 
-/// Memoizes `f` over a concrete engine type: memoize<MyEngine>(f, engine_ctor_args...).
+/// Memoizes `f` over a concrete engine type: memoize<MyEngine>(f, engine_ctor_args...), or over
+/// a family of engines (memoize<engines::tiered<engines::memory, engines::redis>>(f, ...)).
 /// A leading memoize_options argument sets the wrapper's own options.
 template <class Engine, class Sig = detail::deduce_signature, class F, class... Args>
 auto memoize(F&& f, Args&&... args) {
-  if constexpr (sizeof...(Args) == 0) {
+  if constexpr (detail::engine_family<Engine>) {
+    using member = typename detail::family_member<Engine, detail::resolve_signature_t<Sig, F>,
+                                                  std::decay_t<F>>::type;
+    return memoize<member, Sig>(std::forward<F>(f), std::forward<Args>(args)...);
+  } else if constexpr (sizeof...(Args) == 0) {
     return detail::make_memoized<Engine, Sig>(std::forward<F>(f), memoize_options{});
   } else {
     return detail::make_memoized<Engine, Sig>(std::forward<F>(f), std::forward<Args>(args)...);

@@ -125,9 +125,46 @@ struct ucache_options {
   std::optional<twat_cache::policy> policy = std::nullopt;
   bool compress = false;              ///< persistent engines; zstd
   std::string preferred_engine = {};  ///< a name from available_backends(); empty: the best
-  std::string url = {};               ///< server of a networked engine (redis://host:port)
+  /// Server(s) of a networked engine, which the scheme picks: redis://[[user]:password@]host
+  /// [:port][/db], or memcached://host[:port][,host[:port]...].
+  std::string url = {};
   twat_cache::durability durability = twat_cache::durability::fast;
   wall_clock_fn clock = {};  ///< time source for ttl; empty: system_clock (steady in memory)
+  bool lock = false;         ///< networked engines: cross-process single flight (see redis_options)
+};
+
+/// Options of the redis engine (memoize<engines::redis>, or ucache with a redis:// url).
+/// A server that fails or is slow is never the caller's problem: the call goes to the function,
+/// the failure is counted in stats().errors and logged once.
+struct redis_options {
+  std::string url = {};  ///< redis://[[user]:password@]host[:port][/db]; port 6379, db 0 by default
+  std::string name = {};  ///< stable identity of the function: the key prefix; required
+  std::optional<std::chrono::nanoseconds> ttl = std::nullopt;  ///< per entry (SET ... PX)
+  bool compress = false;                                       ///< zstd, where it pays
+  /// Cross-process single flight: the first process to miss a key takes a lock key (SET NX PX)
+  /// and computes; the others poll until the value appears or the lock lapses.
+  bool lock = false;
+  std::chrono::milliseconds connect_timeout{250};
+  std::chrono::milliseconds command_timeout{250};
+  /// How long a computing process holds a key's lock: a process that dies computing delays
+  /// the others by at most this, and a computation longer than this may run twice.
+  std::chrono::milliseconds lock_timeout{30000};
+  std::size_t pool_size = 8;  ///< idle connections kept for reuse (more are opened as needed)
+};
+
+/// Options of the memcached engine (memoize<engines::memcached>, or ucache with a memcached://
+/// url). Same fields and meaning as redis_options; memcached keeps
+/// time in whole seconds, so a ttl is rounded up to one.
+struct memcached_options {
+  std::string url = {};  ///< memcached://host[:port][,host[:port]...]; port 11211 by default
+  std::string name = {};
+  std::optional<std::chrono::nanoseconds> ttl = std::nullopt;
+  bool compress = false;
+  bool lock = false;  ///< cross-process single flight, with memcached's add
+  std::chrono::milliseconds connect_timeout{250};
+  std::chrono::milliseconds command_timeout{250};
+  std::chrono::milliseconds lock_timeout{30000};
+  std::size_t pool_size = 8;
 };
 
 namespace detail {

@@ -1,15 +1,18 @@
 #pragma once
 /// chosen<Key, Value>: ucache's engine. It is one of the engines this build has, picked when it
-/// is made from ucache_options, down the chain redis, sqlite, files, boost_unordered,
+/// is made from ucache_options, down the chain redis, memcached, sqlite, files, boost_unordered,
 /// std_unordered, std_lru: the first link the options ask for that the build has and that
 /// starts. Every alternative is compiled in (the persistent ones only when Key and Value have a
 /// codec), in one union. A hit reaches the best memory engine through one branch, inlined; every
 /// other call reaches the engine in use through one switch.
 ///
-/// Where the chain starts: preferred_engine when given; else redis when `url` is set; else
-/// sqlite when `folder_name` is set; else boost_unordered. A link the build lacks is skipped (with
-/// one warning when preferred_engine or url named it), and so is a persistent link whose
-/// constructor throws engine_unavailable (with one warning, `fallback.<engine>`).
+/// Where the chain starts: preferred_engine when given; else the engine of the url's scheme
+/// (redis://, memcached://) when `url` is set; else sqlite when `folder_name` is set; else
+/// boost_unordered. A link the build lacks is skipped (with one warning when preferred_engine or
+/// url named it), and so is a persistent link whose constructor throws engine_unavailable (with
+/// one warning, `fallback.<engine>`). A networked engine the build lacks falls back to memory:
+/// its entries were to be shared, not kept on this machine's disk. With `maxsize`, a networked
+/// engine gets a memory first level of that many entries in front of it (engines::tiered).
 
 #include <array>
 #include <cstddef>
@@ -22,12 +25,14 @@
 #include <twat_cache/backends.hpp>
 #include <twat_cache/codec.hpp>
 #include <twat_cache/config.hpp>
+#include <twat_cache/detail/networked.hpp>
 #include <twat_cache/detail/persistent.hpp>
 #include <twat_cache/detail/single_flight.hpp>
 #include <twat_cache/engines/fallback.hpp>
 #include <twat_cache/engines/files.hpp>
 #include <twat_cache/engines/memory.hpp>
 #include <twat_cache/engines/std_lru.hpp>
+#include <twat_cache/engines/tiered.hpp>
 #include <twat_cache/errors.hpp>
 #include <twat_cache/key.hpp>
 #include <twat_cache/options.hpp>
@@ -40,31 +45,44 @@
 #if TWAT_CACHE_WITH_SQLITE
 #include <twat_cache/engines/sqlite.hpp>
 #endif
+#if TWAT_CACHE_WITH_HIREDIS
+#include <twat_cache/engines/redis.hpp>
+#endif
+#if TWAT_CACHE_WITH_MEMCACHED
+#include <twat_cache/engines/memcached.hpp>
+#endif
 
 TWAT_CACHE_BEGIN_NAMESPACE
 
 namespace detail {
 
-/// A link of ucache's chain: an index into known_engines.
+/// A link of ucache's chain: an index into known_engines; then the networked engines with a
+/// memory first level (not links of their own: they run under their engine's name).
 enum class chain_link : std::uint8_t {
   redis,
+  memcached,
   sqlite,
   files,
   boost_unordered,
   std_unordered,
   std_lru,
+  redis_tiered,
+  memcached_tiered,
 };
 
 [[nodiscard]] constexpr const known_engine& engine_at(chain_link link) noexcept {
+  if (link == chain_link::redis_tiered) link = chain_link::redis;
+  if (link == chain_link::memcached_tiered) link = chain_link::memcached;
   return known_engines[static_cast<std::size_t>(link)];
 }
 
 static_assert(engine_at(chain_link::redis).name == "redis" &&
+                  engine_at(chain_link::memcached).name == "memcached" &&
                   engine_at(chain_link::sqlite).name == "sqlite" &&
                   engine_at(chain_link::files).name == "files" &&
                   engine_at(chain_link::boost_unordered).name == "boost_unordered" &&
                   engine_at(chain_link::std_unordered).name == "std_unordered" &&
-                  engine_at(chain_link::std_lru).name == "std_lru" && known_engines.size() == 6,
+                  engine_at(chain_link::std_lru).name == "std_lru" && known_engines.size() == 7,
               "chain_link follows known_engines");
 
 /// Where ucache_options start the chain.
@@ -81,7 +99,7 @@ struct ucache_plan {
 /// The option that made a cache persistent, for messages: `folder_name = "geo"`.
 [[nodiscard]] inline std::string persistent_because(const ucache_options& o) {
   if (!o.preferred_engine.empty()) return "preferred_engine = " + quote_text(o.preferred_engine);
-  if (!o.url.empty()) return "url = " + quote_text(o.url);
+  if (!o.url.empty()) return "url = \"" + url_for_messages(o.url) + "\"";
   return "folder_name = " + quote_text(o.folder_name);
 }
 
@@ -98,6 +116,54 @@ struct ucache_plan {
          (missing.empty() ? "" : "; also known but not in this build (they fall back): " + missing);
 }
 
+/// The checks of ucache_options for a networked engine (`link`): its url, a name; maxsize and
+/// policy are the memory first level's; what only disks have is refused.
+inline void validate_networked_ucache(const ucache_options& o, chain_link link) {
+  constexpr std::string_view where = "ucache_options";
+  const std::string field = "ucache_options.url";
+  network_config parsed;
+  if (link == chain_link::redis) {
+    if (o.url.empty()) {
+      throw config_error(
+          "ucache_options.url is required with preferred_engine = \"redis\": the server, e.g. "
+          "\"redis://127.0.0.1:6379\"");
+    }
+    parse_redis_url(field, o.url, parsed);
+  } else {
+    if (o.url.empty()) {
+      throw config_error(
+          "ucache_options.url is required with preferred_engine = \"memcached\": the servers, "
+          "e.g. \"memcached://127.0.0.1:11211\"");
+    }
+    parse_memcached_url(field, o.url, parsed);
+  }
+  validate_function_name(where, o.name);
+  validate_ttl(where, o.ttl);
+  const std::string engine = quote_text(engine_at(link).name);
+  auto not_here = [&](std::string_view option, std::string_view why) {
+    return config_error("ucache_options." + std::string(option) + " does not apply to the " +
+                        engine + " engine: " + std::string(why));
+  };
+  if (!o.folder_name.empty()) {
+    throw not_here("folder_name", "its entries live on the server; leave folder_name empty");
+  }
+  if (o.max_bytes) {
+    throw not_here("max_bytes", "the server's own memory limit (maxmemory, -m) bounds it");
+  }
+  if (o.durability != durability::fast) {
+    throw not_here("durability", "the server's own persistence settings decide it");
+  }
+  validate_maxsize(where, o.maxsize, max_memory_entries);
+  if (o.policy) {
+    validate_memory_policy(where, *o.policy);
+    if (!o.maxsize) {
+      throw config_error(
+          "ucache_options.policy applies to the memory first level in front of the " + engine +
+          " engine, which maxsize asks for; set maxsize too, or leave policy empty");
+    }
+  }
+}
+
 /// Validates `o` as far as the function's types do not matter, and says where the chain starts.
 /// Throws config_error naming the field.
 [[nodiscard]] inline ucache_plan plan_ucache(const ucache_options& o) {
@@ -109,27 +175,26 @@ struct ucache_plan {
     plan.first = static_cast<chain_link>(known - known_engines.data());
     plan.asked = true;
   } else if (!o.url.empty()) {
-    plan.first = chain_link::redis;
+    plan.first = o.url.starts_with("memcached://") ? chain_link::memcached : chain_link::redis;
     plan.asked = true;
   } else if (!o.folder_name.empty()) {
     plan.first = chain_link::sqlite;
   }
   plan.persistent = engine_at(plan.first).persistent;
-
+  if (engine_at(plan.first).networked) {
+    validate_networked_ucache(o, plan.first);
+    return plan;
+  }
   if (!o.url.empty()) {
-    if (plan.first != chain_link::redis) {
-      throw config_error("ucache_options.url = " + quote_text(o.url) +
-                         " names a redis server, but preferred_engine = " +
-                         quote_text(o.preferred_engine) + " uses none; leave one of them empty");
-    }
-    if (!o.url.starts_with("redis://") && !o.url.starts_with("rediss://")) {
-      throw config_error("ucache_options.url = " + quote_text(o.url) +
-                         " is invalid: use redis://host:port or rediss://host:port");
-    }
-  } else if (plan.first == chain_link::redis) {
     throw config_error(
-        "ucache_options.url is required with preferred_engine = \"redis\": the server, e.g. "
-        "\"redis://localhost:6379\"");
+        "ucache_options.url = \"" + url_for_messages(o.url) +
+        "\" names a server, but preferred_engine = " + quote_text(o.preferred_engine) +
+        " uses none; leave one of them empty, or name \"redis\" or \"memcached\"");
+  }
+  if (o.lock) {
+    throw config_error(
+        "ucache_options.lock = true applies to the networked engines (redis, memcached) only; "
+        "other engines coalesce concurrent callers within the process already");
   }
 
   if (plan.persistent) {
@@ -241,11 +306,28 @@ class chosen {
 #endif
   using std_type = basic_memory<Key, Value, index_kind::std_unordered>;
   using lru_type = std_lru<Key, Value>;
+  /// The first level in front of a networked engine: the best memory engine.
+  using local_type = std::conditional_t<TWAT_CACHE_WITH_BOOST != 0, boost_type, std_type>;
+#if TWAT_CACHE_WITH_HIREDIS
+  using redis_type = std::conditional_t<persistent_capable, redis<Key, Value>, absent_engine>;
+#else
+  using redis_type = absent_engine;
+#endif
+#if TWAT_CACHE_WITH_MEMCACHED
+  using memcached_type =
+      std::conditional_t<persistent_capable, memcached<Key, Value>, absent_engine>;
+#else
+  using memcached_type = absent_engine;
+#endif
+  template <class Networked>
+  using tiered_over = std::conditional_t<std::is_same_v<Networked, absent_engine>, absent_engine,
+                                         tiered_engine<local_type, Networked>>;
 
   template <link L>
   using type_at = std::tuple_element_t<
       static_cast<std::size_t>(L),
-      std::tuple<absent_engine, sqlite_type, files_type, boost_type, std_type, lru_type>>;
+      std::tuple<redis_type, memcached_type, sqlite_type, files_type, boost_type, std_type,
+                 lru_type, tiered_over<redis_type>, tiered_over<memcached_type>>>;
   template <link L>
   static constexpr bool built = !std::is_same_v<type_at<L>, absent_engine>;
   template <link L>
@@ -265,19 +347,19 @@ class chosen {
     for (auto i = static_cast<std::size_t>(plan.first);
          !started && i < twat_cache::detail::known_engines.size(); ++i) {
       const auto l = static_cast<link>(i);
-      const std::string_view name = twat_cache::detail::engine_at(l).name;
+      const auto& known = twat_cache::detail::engine_at(l);
       if (!is_built(l)) {
         // The best a build has is chosen silently; a missing engine the options named warns.
-        if (plan.asked && l == plan.first) {
-          skipped.emplace_back(name, twat_cache::detail::engine_at(l).missing);
-        }
+        if (plan.asked && l == plan.first) skipped.emplace_back(known.name, known.missing);
+        // Entries meant to be shared go to memory, not to this machine's disk.
+        if (known.networked) i = static_cast<std::size_t>(link::boost_unordered) - 1;
         continue;
       }
       try {
-        start(l, options);
+        start(with_first_level(l, options), options);
         started = true;
       } catch (const engine_unavailable& e) {
-        skipped.emplace_back(name, e.what());
+        skipped.emplace_back(known.name, e.what());
       }
     }
     if (!started) throw engine_unavailable("ucache: no engine could start");  // memory always can
@@ -302,7 +384,8 @@ class chosen {
     return "ucache";
   }
 
-  /// The engine in use: "sqlite", "files", "boost_unordered", "std_unordered" or "std_lru".
+  /// The engine in use: "redis", "memcached", "sqlite", "files", "boost_unordered",
+  /// "std_unordered" or "std_lru" (a networked engine with a memory first level: its own name).
   [[nodiscard]] std::string_view backend() const noexcept {
     return twat_cache::detail::engine_at(in_use_).name;
   }
@@ -388,6 +471,12 @@ class chosen {
     switch (l) {
       case link::redis:
         return on_built<link::redis, result>(f);
+      case link::memcached:
+        return on_built<link::memcached, result>(f);
+      case link::redis_tiered:
+        return on_built<link::redis_tiered, result>(f);
+      case link::memcached_tiered:
+        return on_built<link::memcached_tiered, result>(f);
       case link::sqlite:
         return on_built<link::sqlite, result>(f);
       case link::files:
@@ -449,7 +538,15 @@ class chosen {
 
   template <link L, class Self>
   static auto& alternative(Self& self) noexcept {
-    if constexpr (L == link::sqlite) {
+    if constexpr (L == link::redis) {
+      return self.storage_.redis_engine;
+    } else if constexpr (L == link::memcached) {
+      return self.storage_.memcached_engine;
+    } else if constexpr (L == link::redis_tiered) {
+      return self.storage_.tiered_redis;
+    } else if constexpr (L == link::memcached_tiered) {
+      return self.storage_.tiered_memcached;
+    } else if constexpr (L == link::sqlite) {
       return self.storage_.sqlite_engine;
     } else if constexpr (L == link::files) {
       return self.storage_.files_engine;
@@ -464,10 +561,19 @@ class chosen {
   }
 
   static constexpr bool is_built(link l) noexcept {
-    constexpr std::array<bool, 6> built_links{
-        built<link::redis>,           built<link::sqlite>,        built<link::files>,
-        built<link::boost_unordered>, built<link::std_unordered>, built<link::std_lru>};
+    constexpr std::array<bool, 9> built_links{
+        built<link::redis>,   built<link::memcached>,       built<link::sqlite>,
+        built<link::files>,   built<link::boost_unordered>, built<link::std_unordered>,
+        built<link::std_lru>, built<link::redis_tiered>,    built<link::memcached_tiered>};
     return built_links[static_cast<std::size_t>(l)];
+  }
+
+  /// A networked link with a memory first level in front when the options give it a maxsize.
+  static link with_first_level(link l, const ucache_options& o) noexcept {
+    if (!o.maxsize) return l;
+    if (l == link::redis) return link::redis_tiered;
+    if (l == link::memcached) return link::memcached_tiered;
+    return l;
   }
 
   /// Makes the engine of link `l` from the options; on success it is the one in use.
@@ -475,7 +581,15 @@ class chosen {
     on_link(l, [&](auto c) {
       constexpr link L = decltype(c)::value;
       auto& place = alternative<L>(*this);
-      if constexpr (twat_cache::detail::engine_at(L).persistent) {
+      if constexpr (L == link::redis_tiered || L == link::memcached_tiered) {
+        constexpr link networked = L == link::redis_tiered ? link::redis : link::memcached;
+        auto construct = [&o](auto& p) {
+          mcache_options local = memory_options_for(o);
+          local.policy = o.policy.value_or(default_policy);
+          std::construct_at(&p, local, options_for<networked>(o));
+        };
+        out_of_line(construct, place);
+      } else if constexpr (twat_cache::detail::engine_at(L).persistent) {
         auto construct = [&o](auto& p) { std::construct_at(&p, options_for<L>(o)); };
         out_of_line(construct, place);
       } else {
@@ -488,7 +602,11 @@ class chosen {
   /// The options of link L's engine, from ucache's.
   template <link L>
   static auto options_for(const ucache_options& o) {
-    if constexpr (L == link::sqlite || L == link::files) {
+    if constexpr (L == link::redis || L == link::memcached) {
+      using options = std::conditional_t<L == link::redis, redis_options, memcached_options>;
+      return options{
+          .url = o.url, .name = o.name, .ttl = o.ttl, .compress = o.compress, .lock = o.lock};
+    } else if constexpr (L == link::sqlite || L == link::files) {
       using options = std::conditional_t<L == link::sqlite, bcache_options, fcache_options>;
       return options{.folder_name = o.folder_name,
                      .name = o.name,
@@ -521,6 +639,10 @@ class chosen {
     ~alternatives() {}          // and the destructor of chosen ends it
     alternatives(const alternatives&) = delete;
     alternatives& operator=(const alternatives&) = delete;
+    redis_type redis_engine;
+    memcached_type memcached_engine;
+    tiered_over<redis_type> tiered_redis;
+    tiered_over<memcached_type> tiered_memcached;
     sqlite_type sqlite_engine;
     files_type files_engine;
     boost_type boost_memory;
