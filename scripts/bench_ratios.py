@@ -33,6 +33,9 @@ Pairing (by benchmark name):
                                           chose, through its own factory; goals on the hits of
                                           the engines ucache picks by itself, the
                                           hit_*_preferred_* and miss_* paths are informational)
+  redis/<path>/engine, memcached/...   vs  .../<path>/raw (bench_networked: the raw client
+                                          library; goal on redis/hit only)
+  tiered/hit/tiered                   vs  tiered/hit/mcache (bench_networked)
   acache/hit/<variant>                vs  acache/hit/mcache (bench_acache; only task_sync_wait,
                                           the task<T> hit through sync_wait, has a goal)
                                           All three in wall-clock and in CPU time: disk writes make
@@ -41,7 +44,8 @@ Pairing (by benchmark name):
 Goals: safe hit <= 2.0x raw; unsafe hit <= 1.3x raw; hit <= 0.5x classic LRU (2x faster);
 miss <= 1.5x classic LRU; 2 threads >= 1.6x one thread's throughput; bcache hit <= 1.3x and
 bcache miss+insert <= 1.5x the raw SQLite statements; fcache hit of 8 MB <= 1.4x one read();
-ucache hit <= 1.05x the engine it chose; acache task<T> hit <= 3x the mcache hit; for the default
+ucache hit <= 1.05x the engine it chose; acache task<T> hit <= 3x the mcache hit; redis hit
+<= 1.2x a raw hiredis GET; tiered hit <= 1.2x the mcache hit; for the default
 policy, 2 threads >= 1.6x one thread on the 90 % hit Zipf workload and <= 40 bytes per int -> int
 entry beyond its key and value.
 """
@@ -65,6 +69,9 @@ GOAL_FILES_VS_RAW = {"hit_8MB": 1.4}
 # bench_ucache: ucache/<path>/ucache against ucache/<path>/direct.
 GOAL_UCACHE_VS_DIRECT = 1.05
 GOAL_ACACHE_TASK_VS_MCACHE = 3.0  # acache task<T> hit through sync_wait vs the mcache hit
+# bench_networked: redis/hit/engine against a raw hiredis GET; tiered/hit/tiered against mcache.
+GOAL_REDIS_VS_RAW = {"hit": 1.2}
+GOAL_TIERED_VS_MCACHE = {"hit": 1.2}
 
 TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 # Fields of a Google Benchmark JSON run that are not user counters.
@@ -338,19 +345,26 @@ def versus_raw_order_key(name: str) -> tuple:
 
 # <prefix>/<path>/<variant> against <prefix>/<path>/<baseline>: the baseline, the variant measured
 # against a goal, the goal of a path (None: informational), and the section title.
-BASELINES = {"sqlite": "raw", "files": "raw", "ucache": "direct", "acache": "mcache"}
+BASELINES = {"sqlite": "raw", "files": "raw", "ucache": "direct", "acache": "mcache",
+             "redis": "raw", "memcached": "raw", "tiered": "mcache"}
 SUBJECTS = {"sqlite": "bcache", "files": "fcache", "ucache": "ucache",
-            "acache": "task_sync_wait"}
+            "acache": "task_sync_wait", "redis": "engine", "memcached": "engine",
+            "tiered": "tiered"}
 GOALS_VS_RAW = {
     "sqlite": GOAL_SQLITE_VS_RAW.get,
     "files": GOAL_FILES_VS_RAW.get,
     "ucache": lambda path: (GOAL_UCACHE_VS_DIRECT
                             if path.startswith("hit_") and "_preferred_" not in path else None),
     "acache": lambda path: GOAL_ACACHE_TASK_VS_MCACHE if path == "hit" else None,
+    "redis": GOAL_REDIS_VS_RAW.get,
+    "memcached": lambda path: None,
+    "tiered": GOAL_TIERED_VS_MCACHE.get,
 }
 TITLES = {"sqlite": "bcache (SQLite) against raw SQLite", "files": "fcache (files) against read()",
           "ucache": "ucache against the engine it chose, used directly",
-          "acache": "acache hits against the mcache hit"}
+          "acache": "acache hits against the mcache hit",
+          "redis": "redis engine against raw hiredis", "memcached":
+          "memcached engine against raw libmemcached", "tiered": "tiered hit against mcache"}
 
 
 def versus_raw_section(prefix: str, m: dict[str, dict], rep: Report) -> None:
@@ -450,6 +464,9 @@ def main() -> int:
     versus_raw_section("files", m, rep)
     versus_raw_section("ucache", m, rep)
     versus_raw_section("acache", m, rep)
+    versus_raw_section("redis", m, rep)
+    versus_raw_section("memcached", m, rep)
+    versus_raw_section("tiered", m, rep)
     rep.lines.append(f"Goals met: {rep.met}; missed: {len(rep.missed)}.")
     for line in rep.missed:
         rep.lines.append(f"- missed: {line}")
