@@ -6,11 +6,15 @@
 #              tests, and the libFuzzer targets (tests/fuzz), each fuzzing for a bounded time
 #   bare       g++, every TWAT_CACHE_WITH_* OFF (each fallback): tests, examples, consumer and
 #              compile-failure tests
-#   no-<name>  g++, TWAT_CACHE_WITH_<NAME> alone OFF, one configuration per optional dependency
+#   no-<name>  clang++, TWAT_CACHE_WITH_<NAME> alone OFF, one configuration per optional dependency
 #              (no-boost, no-xxhash, ...: every CMakePresets.json preset called no-*): tests only,
 #              -O0 without debug info, to keep them cheap
-#   asan       g++ with AddressSanitizer + UndefinedBehaviorSanitizer: tests only
-#   tsan       g++ with ThreadSanitizer: tests only
+#   asan       clang++ with AddressSanitizer + UndefinedBehaviorSanitizer: tests only
+#   tsan       clang++ with ThreadSanitizer: tests only
+# gcc, clang and bare are built here at -O2 without debug info (their presets add -g for a
+# developer's tree), which takes 40 % off their compile time. g++ builds the configurations that
+# must be g++ (gcc, bare); clang++ the others, as it compiles these templates in half the time at
+# -O0 and in under half with sanitizers.
 # After configuring, each configuration is checked to have exactly the optional dependencies its name
 # says (gcc, clang, asan and tsan all of them), and every TWAT_CACHE_WITH_<NAME> that CMake defines
 # must have its preset no-<name>: a new optional dependency is a preset no-<name> (copy no-zstd) and
@@ -48,9 +52,9 @@ preset_of() {
 }
 cmake_args_of() {
   case "$1" in
-    gcc) echo "-DTWAT_CACHE_WERROR=ON" ;;
-    clang) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF" ;;
-    bare) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF" ;;
+    gcc) echo "-DTWAT_CACHE_WERROR=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2" ;;
+    clang) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2" ;;
+    bare) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2" ;;
     *) echo "" ;; # no-<name>, asan, tsan: the presets already keep to the tests
   esac
 }
@@ -165,7 +169,7 @@ probe_tsan() {
   printf '%s\n' '#include <thread>' 'int x;' \
     'int main() { std::thread t([] { x = 1; }); t.join(); return x == 1 ? 0 : 1; }' \
     >"$dir/probe.cpp"
-  g++ -std=c++20 -fsanitize=thread -pthread "$dir/probe.cpp" -o "$dir/probe"
+  clang++ -std=c++20 -fsanitize=thread -pthread "$dir/probe.cpp" -o "$dir/probe"
   if "$dir/probe" >"$dir/probe.log" 2>&1; then
     echo "run-tests: ThreadSanitizer binaries run on this kernel as they are"
   elif grep -q "unexpected memory mapping" "$dir/probe.log" &&
