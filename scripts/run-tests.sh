@@ -51,10 +51,10 @@ preset_of() {
   return 1
 }
 cmake_args_of() {
+  local no_debug_info="-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2"
   case "$1" in
-    gcc) echo "-DTWAT_CACHE_WERROR=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2" ;;
-    clang) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2" ;;
-    bare) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2" ;;
+    gcc) echo "-DTWAT_CACHE_WERROR=ON $no_debug_info" ;;
+    clang | bare) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF $no_debug_info" ;;
     *) echo "" ;; # no-<name>, asan, tsan: the presets already keep to the tests
   esac
 }
@@ -163,13 +163,15 @@ fail() { # config, step, passed, failed
 # unexpected memory mapping". Only then are the tests run with address randomisation turned off for
 # them (setarch -R); elsewhere they run as they are.
 TSAN_WRAPPER=()
-probe_tsan() {
+probe_tsan() { # the configured tsan tree, whose compiler the probe uses
+  local cxx
+  cxx="$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$1/CMakeCache.txt")"
   local dir="$ROOT/build/ci-tsan-probe"
   mkdir -p "$dir"
   printf '%s\n' '#include <thread>' 'int x;' \
     'int main() { std::thread t([] { x = 1; }); t.join(); return x == 1 ? 0 : 1; }' \
     >"$dir/probe.cpp"
-  clang++ -std=c++20 -fsanitize=thread -pthread "$dir/probe.cpp" -o "$dir/probe"
+  "$cxx" -std=c++20 -fsanitize=thread -pthread "$dir/probe.cpp" -o "$dir/probe"
   if "$dir/probe" >"$dir/probe.log" 2>&1; then
     echo "run-tests: ThreadSanitizer binaries run on this kernel as they are"
   elif grep -q "unexpected memory mapping" "$dir/probe.log" &&
@@ -198,9 +200,7 @@ run_config() {
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
       ;;
     tsan)
-      probe_tsan || fail "$name" "ThreadSanitizer probe" 0 1
       test_env=(TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1)
-      wrapper=("${TSAN_WRAPPER[@]}")
       ;;
   esac
 
@@ -210,6 +210,10 @@ run_config() {
   t0="$(now)"
   cmake --preset "$preset" -B "$dir" --fresh "${extra[@]}" || fail "$name" configure 0 1
   check_dependencies "$name" "$dir" || fail "$name" "configure (optional dependencies)" 0 1
+  if [ "$name" = tsan ]; then
+    probe_tsan "$dir" || fail "$name" "ThreadSanitizer probe" 0 1
+    wrapper=("${TSAN_WRAPPER[@]}")
+  fi
   t1="$(now)"
   echo "[$name] configure: $(elapsed "$t0" "$t1")"
   cmake --build "$dir" -j "$JOBS" || fail "$name" build 0 1
