@@ -6,8 +6,18 @@
 //   mt/zipf90/<policy>/real_time/threads:N  one shared mcache(f, {.maxsize = 10,000, .policy}),
 //                                           int -> int, a Zipf key stream that hits ~90 % (the
 //                                           counter hit_ratio is what this run reached), items/s
+//   mt/zipf90_1us/<policy>/...             the same, memoizing a function of about 1 us (a
+//                                           1,000-step multiply chain) instead of x * 3 + 1
 //   mt/zipf100/<policy>/real_time/threads:N the same over 10,000 keys: all hits (informational,
 //                                           the hit path's own scaling)
+//   mt/<zipf90 or zipf90_1us>/limit_private baseline: each thread calls its own s3fifo mcache, so
+//                                           nothing is shared: how far 2 threads scale on this
+//                                           machine doing the same work
+//   mt/<zipf90 or zipf90_1us>/limit_shared  baseline: the least a shared cache can do (64 shards
+//                                           of open addressing behind sequence locks, FIFO,
+//                                           no single flight, no statistics): how far 2
+//                                           threads sharing one cache can scale when one call
+//                                           in ten writes to it
 //   memory/int_int/1M/<policy>              live heap bytes per entry after memoizing keys
 //                                           0..999,999 with maxsize 1,000,000 (counters
 //                                           bytes_per_entry, overhead_per_entry beyond the 8
@@ -38,11 +48,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <new>
 #include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include <twat_cache/cache.hpp>
@@ -269,24 +282,40 @@ constexpr tc::policy all_policies[] = {tc::policy::lru, tc::policy::lfu,    tc::
 constexpr auto f_int = [](int x) -> int { return x * 3 + 1; };  // cheap: the cache's cost shows
 using memo_int = decltype(tc::mcache(f_int));
 
+/// A function just costly enough to be worth memoizing: a 1,000-step dependent multiply chain,
+/// about 1 us (0.8 us on the machine of docs/performance.md).
+constexpr auto f_1us = [](int x) -> int {
+  auto v = static_cast<std::uint32_t>(x);
+  for (int i = 0; i < 1000; ++i) {
+    v = v * 2654435761u + 1;
+    benchmark::DoNotOptimize(v);  // each step waits for the one before; none is folded away
+  }
+  return static_cast<int>(v);
+};
+using memo_1us = decltype(tc::mcache(f_1us));
+using any_memo = std::variant<memo_int, memo_1us>;
+
 // ---- Zipf workload ------------------------------------------------------------------------------
 
 constexpr std::size_t zipf_maxsize = 10'000;
 constexpr double zipf_alpha = 1.0;
 
-/// A workload: Zipf ranks over `universe` keys. zipf90 is the one the goal is about (with alpha
-/// 1.0, LRU hits ~90 % of 20,000 keys at 10,000 entries); zipf100 fits in the cache, so every
-/// call hits once warm: the hit path alone under threads, for telling its cost from the misses'.
+/// A workload: Zipf ranks over `universe` keys, memoizing f_int or f_1us. zipf90 is the one the
+/// goal is about (with alpha 1.0, LRU hits ~90 % of 20,000 keys at 10,000 entries); zipf90_1us is
+/// the same with a function worth caching; zipf100 fits in the cache, so every call hits once warm:
+/// the hit path alone under threads, for telling its cost from the misses'.
 struct workload {
   const char* name;
   std::size_t universe;
+  bool costly;  // f_1us, else f_int
 };
-constexpr workload workloads[] = {{"zipf90", 20'000}, {"zipf100", zipf_maxsize}};
+constexpr workload workloads[] = {
+    {"zipf90", 20'000, false}, {"zipf90_1us", 20'000, true}, {"zipf100", zipf_maxsize, false}};
 constexpr std::size_t zipf_length = std::size_t{1} << 20;
 constexpr std::uint64_t zipf_seed = 20240611;
 
 int key_of_rank(std::size_t rank) {
-  return static_cast<int>(rank) * 7919 + 13;  // spread out, distinct
+  return static_cast<int>(rank) * 7919 + 13;  // spread out, distinct, positive
 }
 
 /// The key stream: exact inverse-CDF sampling, reproducible across standard libraries (the
@@ -315,35 +344,188 @@ inline std::size_t next(std::size_t i, std::size_t n) {
   return i + 1 == n ? 0 : i + 1;
 }
 
-/// A shared, warmed cache per workload and policy built in this version, made before any
-/// benchmark runs (so no thread races the setup).
-struct shared_cache {
-  std::string name;  // mt/<workload>/<policy>
-  const std::vector<int>* stream;
-  memo_int memo;
-};
-struct shared_caches {
-  std::vector<std::vector<int>> streams;  // one per workload
-  std::vector<shared_cache> caches;
-};
-shared_caches* shared = nullptr;
+any_memo make_memo(const workload& w, tc::policy p) {
+  if (w.costly) return tc::mcache(f_1us, {.maxsize = zipf_maxsize, .policy = p});
+  return tc::mcache(f_int, {.maxsize = zipf_maxsize, .policy = p});
+}
 
-void bench_zipf(benchmark::State& state, memo_int& memo, const std::vector<int>& stream) {
-  // Each thread starts at its own place in the stream, so threads do not walk in step.
-  std::size_t i = static_cast<std::size_t>(state.thread_index()) * (stream.size() / 2);
-  std::optional<tc::cache_stats> before;
-  if (state.thread_index() == 0) before = memo.stats();  // before the start barrier: no call yet
+// ---- the limits of 2-thread scaling, measured in the same run ----------------------------------
+
+/// The CPU's spin-wait hint, where it has one.
+inline void spin_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+/// The least a shared cache can do, for the limit of how far two threads sharing one cache can
+/// scale when one call in ten writes: int keys in 64 shards, each an open-addressing table behind
+/// a sequence lock (a hit reads the shard's sequence number and writes nothing; a miss takes the
+/// shard's spin lock and bumps the sequence twice), FIFO eviction per shard, no single flight, no
+/// statistics, no TTL. Not a cache to use: an insert can make a concurrent hit retry.
+template <class F>
+class limit_shared_cache {
+ public:
+  explicit limit_shared_cache(F f) : f_(f), shards_(std::make_unique<shard[]>(shard_count)) {}
+
+  int operator()(int key, bool& hit) {
+    const std::uint64_t h = static_cast<std::uint64_t>(static_cast<std::uint32_t>(key)) * golden;
+    shard& s = shards_[h >> 58];  // 64 shards
+    int value = 0;
+    hit = s.find(key, value);
+    if (!hit) {
+      value = f_(key);
+      s.insert(key, value);
+    }
+    return value;
+  }
+
+ private:
+  static constexpr std::uint64_t golden = 0x9E3779B97F4A7C15u;
+  static constexpr std::uint32_t shard_count = 64;
+  static constexpr std::uint32_t per_shard = zipf_maxsize / shard_count;
+  static constexpr std::uint32_t slot_count = 256;  // a power of 2, at most 61 % full
+  static constexpr std::uint32_t mask = slot_count - 1;
+  static constexpr int empty = -1;  // keys are positive
+
+  struct alignas(64) shard {
+    std::atomic<std::uint32_t> sequence{0};  // odd while a writer changes the table
+    std::atomic<bool> locked{false};
+    std::atomic<int> keys[slot_count];
+    std::atomic<int> values[slot_count];
+    int fifo[per_shard] = {};  // writers only
+    std::uint32_t fifo_head = 0, fifo_size = 0;
+
+    shard() {
+      for (auto& k : keys)
+        k.store(empty, std::memory_order_relaxed);
+    }
+    static std::uint32_t home(int key) {
+      const std::uint64_t h = static_cast<std::uint64_t>(static_cast<std::uint32_t>(key)) * golden;
+      return static_cast<std::uint32_t>(h >> 50) & mask;  // bits below the shard's
+    }
+    /// The slot holding `key`, or the empty slot that ends its probe sequence.
+    std::uint32_t probe(int key) const {
+      std::uint32_t i = home(key);
+      for (int k; (k = keys[i].load(std::memory_order_relaxed)) != key && k != empty;)
+        i = (i + 1) & mask;
+      return i;
+    }
+    bool find(int key, int& value) const {
+      for (;;) {
+        const std::uint32_t before = sequence.load(std::memory_order_acquire);
+        if (before & 1) {
+          spin_pause();
+          continue;
+        }
+        const std::uint32_t i = probe(key);
+        const bool found = keys[i].load(std::memory_order_relaxed) == key;
+        const int v = values[i].load(std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (sequence.load(std::memory_order_relaxed) == before) {
+          value = v;
+          return found;
+        }
+      }
+    }
+    void insert(int key, int value) {
+      while (locked.exchange(true, std::memory_order_acquire)) {
+        while (locked.load(std::memory_order_relaxed))
+          spin_pause();
+      }
+      if (keys[probe(key)].load(std::memory_order_relaxed) != key) {  // not stored meanwhile
+        const std::uint32_t seq = sequence.load(std::memory_order_relaxed);
+        sequence.store(seq + 1, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+        if (fifo_size == per_shard) {
+          erase_at(probe(fifo[fifo_head]));
+          fifo[fifo_head] = key;
+          fifo_head = (fifo_head + 1) % per_shard;
+        } else {
+          fifo[(fifo_head + fifo_size++) % per_shard] = key;
+        }
+        const std::uint32_t i = probe(key);
+        keys[i].store(key, std::memory_order_relaxed);
+        values[i].store(value, std::memory_order_relaxed);
+        sequence.store(seq + 2, std::memory_order_release);
+      }
+      locked.store(false, std::memory_order_release);
+    }
+    /// Linear probing's deletion: later keys of the run move back over the hole.
+    void erase_at(std::uint32_t hole) {
+      for (std::uint32_t j = (hole + 1) & mask;; j = (j + 1) & mask) {
+        const int k = keys[j].load(std::memory_order_relaxed);
+        if (k == empty) break;
+        if (((j - home(k)) & mask) >= ((j - hole) & mask)) {  // the hole is on k's probe path
+          keys[hole].store(k, std::memory_order_relaxed);
+          values[hole].store(values[j].load(std::memory_order_relaxed), std::memory_order_relaxed);
+          hole = j;
+        }
+      }
+      keys[hole].store(empty, std::memory_order_relaxed);
+    }
+  };
+
+  F f_;
+  std::unique_ptr<shard[]> shards_;
+};
+
+using any_limit_shared =
+    std::variant<limit_shared_cache<decltype(f_int)>, limit_shared_cache<decltype(f_1us)>>;
+
+/// A workload's caches, made before any benchmark runs (so no thread races the setup).
+struct workload_caches {
+  const workload* w;
+  std::vector<int> stream;
+  std::vector<std::pair<tc::policy, any_memo>> shared;  // one shared mcache per policy
+  std::vector<any_memo> private_memos;  // limit_private: thread i calls its own s3fifo mcache
+  std::optional<any_limit_shared> limit_shared;
+};
+std::vector<workload_caches>* caches = nullptr;
+
+/// Per thread, the fraction of calls that hit, averaged over the threads.
+void report_hit_ratio(benchmark::State& state, std::uint64_t hits) {
+  state.counters["hit_ratio"] =
+      benchmark::Counter(static_cast<double>(hits) / static_cast<double>(state.iterations()),
+                         benchmark::Counter::kAvgThreads);
+}
+
+/// Each thread starts at its own place in the stream, so threads do not walk in step.
+std::size_t start_of(const benchmark::State& state, const std::vector<int>& stream) {
+  return static_cast<std::size_t>(state.thread_index()) * (stream.size() / 2);
+}
+
+template <class Memo>
+void bench_zipf(benchmark::State& state, Memo& memo, const std::vector<int>& stream) {
+  std::size_t i = start_of(state, stream);
+  const tc::cache_stats before = memo.stats();
   for (auto _ : state) {
     benchmark::DoNotOptimize(memo(stream[i]));
     i = next(i, stream.size());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-  if (before) {  // past the finish barrier: every thread's calls are counted
+  if (state.thread_index() == 0) {
+    // Thread 0 before any call and after every thread's last (the start and finish barriers),
+    // or, for a private cache, this thread's own.
     const tc::cache_stats after = memo.stats();
-    const auto hits = static_cast<double>(after.hits - before->hits);
-    const auto lookups = hits + static_cast<double>(after.misses - before->misses);
+    const auto hits = static_cast<double>(after.hits - before.hits);
+    const auto lookups = hits + static_cast<double>(after.misses - before.misses);
     state.counters["hit_ratio"] = lookups == 0 ? 0.0 : hits / lookups;
   }
+}
+
+template <class Limit>
+void bench_limit_shared(benchmark::State& state, Limit& limit, const std::vector<int>& stream) {
+  std::size_t i = start_of(state, stream);
+  std::uint64_t hits = 0;
+  for (auto _ : state) {
+    bool hit;
+    benchmark::DoNotOptimize(limit(stream[i], hit));
+    hits += hit;
+    i = next(i, stream.size());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  report_hit_ratio(state, hits);
 }
 
 // ---- memory per entry ---------------------------------------------------------------------------
@@ -417,16 +599,33 @@ std::vector<tc::policy> built_policies() {
   return built;
 }
 
+template <class Bench>
+void register_mt(const std::string& name, Bench bench) {
+  benchmark::RegisterBenchmark(name.c_str(), bench)->Threads(1)->Threads(2)->UseRealTime();
+}
+
 void register_all(const std::vector<tc::policy>& policies) {
-  for (std::size_t n = 0; n < shared->caches.size(); ++n) {
-    benchmark::RegisterBenchmark(shared->caches[n].name.c_str(),
-                                 [n](benchmark::State& st) {
-                                   shared_cache& c = shared->caches[n];
-                                   bench_zipf(st, c.memo, *c.stream);
-                                 })
-        ->Threads(1)
-        ->Threads(2)
-        ->UseRealTime();
+  for (std::size_t n = 0; n < caches->size(); ++n) {
+    const std::string prefix = std::string("mt/") + (*caches)[n].w->name + "/";
+    for (std::size_t m = 0; m < (*caches)[n].shared.size(); ++m) {
+      register_mt(prefix + policy_str((*caches)[n].shared[m].first), [n, m](benchmark::State& st) {
+        workload_caches& c = (*caches)[n];
+        std::visit([&](auto& memo) { bench_zipf(st, memo, c.stream); }, c.shared[m].second);
+      });
+    }
+    if (!(*caches)[n].private_memos.empty()) {
+      register_mt(prefix + "limit_private", [n](benchmark::State& st) {
+        workload_caches& c = (*caches)[n];
+        auto& memo = c.private_memos[static_cast<std::size_t>(st.thread_index())];
+        std::visit([&](auto& own) { bench_zipf(st, own, c.stream); }, memo);
+      });
+    }
+    if ((*caches)[n].limit_shared) {
+      register_mt(prefix + "limit_shared", [n](benchmark::State& st) {
+        workload_caches& c = (*caches)[n];
+        std::visit([&](auto& limit) { bench_limit_shared(st, limit, c.stream); }, *c.limit_shared);
+      });
+    }
   }
   for (const tc::policy p : policies) {
     const std::string name = "memory/int_int/1M/" + policy_str(p);
@@ -442,25 +641,48 @@ void register_all(const std::vector<tc::policy>& policies) {
 int main(int argc, char** argv) {
   std::thread([] {}).join();  // a process that has started a thread, as users' programs are
   const std::vector<tc::policy> policies = built_policies();
-  shared_caches objects;
-  for (const workload& w : workloads)
-    objects.streams.push_back(make_zipf_stream(w.universe));
-  for (std::size_t n = 0; n < std::size(workloads); ++n) {
+  std::vector<workload_caches> objects;
+  objects.reserve(std::size(workloads));
+  for (const workload& w : workloads) {
+    workload_caches& c = objects.emplace_back();
+    c.w = &w;
+    c.stream = make_zipf_stream(w.universe);
+    auto warm = [&](auto& call) {  // one walk: what the cache keeps in steady state
+      for (const int k : c.stream)
+        benchmark::DoNotOptimize(call(k));
+    };
+    auto warm_memo = [&](any_memo& memo) { std::visit([&](auto& m) { warm(m); }, memo); };
     for (const tc::policy p : policies) {
-      objects.caches.push_back({std::string("mt/") + workloads[n].name + "/" + policy_str(p),
-                                &objects.streams[n],
-                                tc::mcache(f_int, {.maxsize = zipf_maxsize, .policy = p})});
-      for (const int k : objects.streams[n])  // warm: what the policy keeps in steady state
-        benchmark::DoNotOptimize(objects.caches.back().memo(k));
+      c.shared.emplace_back(p, make_memo(w, p));
+      warm_memo(c.shared.back().second);
     }
+    if (w.universe == zipf_maxsize) continue;  // the limits are for the workloads with misses
+    for (int t = 0; t < 2; ++t) {
+      c.private_memos.push_back(make_memo(w, tc::default_policy));
+      warm_memo(c.private_memos.back());
+    }
+    if (w.costly) {
+      c.limit_shared.emplace(std::in_place_index<1>, f_1us);
+    } else {
+      c.limit_shared.emplace(std::in_place_index<0>, f_int);
+    }
+    std::visit(
+        [&](auto& limit) {
+          auto call = [&limit](int k) {
+            bool hit;
+            return limit(k, hit);
+          };
+          warm(call);
+        },
+        *c.limit_shared);
   }
-  shared = &objects;
+  caches = &objects;
 
   register_all(policies);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  shared = nullptr;
+  caches = nullptr;
   return 0;
 }

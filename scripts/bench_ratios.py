@@ -244,13 +244,16 @@ DEFAULT_POLICY = "s3fifo"  # twat_cache::default_policy (options.hpp)
 GOAL_POLICY_THREAD_SCALING = GOAL_THREAD_SCALING  # 2 threads vs 1, Zipf 90 % hits
 GOAL_OVERHEAD_PER_ENTRY = 40.0  # bytes per int -> int entry beyond its 8 bytes of key and value
 # mt/<workload>/<policy>: zipf90 (~90 % hits) has the goal; zipf100 (all hits) is informational.
-ZIPF_RE = re.compile(r"^mt/(?P<workload>zipf\d+)/(?P<policy>[^/]+)/")
+# zipf90_1us memoizes a function of ~1 us; limit_private and limit_shared are the baselines of
+# bench_policies (each thread its own cache; the least a shared cache can do).
+ZIPF_RE = re.compile(r"^mt/(?P<workload>zipf\d+(?:_\w+)?)/(?P<policy>[^/]+)/")
+LIMITS = {"limit_private": 1, "limit_shared": 2}
 ZIPF_GOAL_WORKLOAD = "zipf90"
 MEMORY_PREFIX = "memory/int_int/1M/"
 
 
 def policy_order(p: str) -> tuple:
-    return (p != DEFAULT_POLICY, POLICY_ORDER.get(p, 9), p)
+    return (LIMITS.get(p, 0), p != DEFAULT_POLICY, POLICY_ORDER.get(p, 9), p)
 
 
 def fmt_bytes(v: float | None) -> str:
@@ -277,7 +280,8 @@ def zipf_section(m: dict[str, dict], rep: Report) -> None:
         g = groups[(workload, policy)]
         one, two = g.get(1, {}), g.get(2, {})
         base = f"mt/{workload}/{policy}"
-        label = f"`{base}`" + (" (default)" if policy == DEFAULT_POLICY else "")
+        label = f"`{base}`" + (" (default)" if policy == DEFAULT_POLICY else
+                               " (baseline)" if policy in LIMITS else "")
         errors = [x.get("error") for x in (one, two) if x.get("error")]
         if errors:
             rep.lines.append(f"| {label} | error: {errors[0]} | | | | |")
