@@ -1,6 +1,7 @@
 // Thread safety: single flight, shared exceptions, re-entrancy, and a mixed stress test.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <chrono>
@@ -127,6 +128,34 @@ TEMPLATE_TEST_CASE("single flight: different keys compute in parallel", "", via_
   });
   run_threads(4, [&](int t) { f(t); });
   CHECK(most.load() > 1);
+}
+
+TEMPLATE_TEST_CASE("single flight: threads racing over many keys compute each key once", "",
+                   via_mcache, via_generic_gate) {
+  constexpr int keys = 3000;  // far more keys than flight stripes: lists of several flights
+  std::vector<std::atomic<int>> calls(keys);
+  auto f = TestType::make([&calls](int x) {
+    calls[static_cast<std::size_t>(x)].fetch_add(1);
+    return x * 3;
+  });
+  std::atomic<int> wrong{0};
+  run_threads(4, [&](int t) {
+    std::vector<int> order(keys);
+    for (int k = 0; k < keys; ++k)
+      order[static_cast<std::size_t>(k)] = k;
+    // Two threads walk the keys in one order, so they meet on every key; two in others.
+    if (t >= 2) std::shuffle(order.begin(), order.end(), std::mt19937(static_cast<unsigned>(t)));
+    for (int k : order) {
+      if (f(k) != k * 3) wrong.fetch_add(1);
+    }
+  });
+  CHECK(wrong.load() == 0);
+  int computed_twice = 0;
+  for (auto& c : calls) {
+    if (c.load() != 1) ++computed_twice;
+  }
+  CHECK(computed_twice == 0);
+  CHECK(f.stats().size == keys);
 }
 
 TEST_CASE("stress: many threads, mixed hits, misses, evictions and invalidations, values checked") {

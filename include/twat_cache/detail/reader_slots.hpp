@@ -20,6 +20,7 @@
 #include <thread>
 #include <twat_cache/config.hpp>
 #include <twat_cache/detail/heavy_barrier.hpp>
+#include <twat_cache/detail/spin_lock.hpp>
 #include <vector>
 
 TWAT_CACHE_BEGIN_NAMESPACE
@@ -148,7 +149,7 @@ class reader_slots_lock {
         }
       }
       slot->active.store(0, std::memory_order_release);
-      std::lock_guard wait_for_writer(writer_mutex_);
+      wait_for_writer();
     }
   }
 
@@ -157,7 +158,7 @@ class reader_slots_lock {
   }
 
   void lock() {
-    writer_mutex_.lock();
+    lock_writer_mutex();
     writer_active_.store(true, std::memory_order_seq_cst);
     const bool light = light_readers_.load(std::memory_order_relaxed) != 0;
     if (light) full_barrier_on_every_cpu();
@@ -213,6 +214,29 @@ class reader_slots_lock {
   // off when a write finds fewer than min_reads_per_write reads since the one before.
   static constexpr std::uint64_t max_writes_per_review = 4;
   static constexpr std::uint64_t min_reads_per_write = 64;
+
+  /// A reader that met a writer: writes are short (a store and maybe an eviction), shorter than
+  /// a futex sleep and wake-up, so it polls for a while (loads only: the line stays shared)
+  /// before it sleeps on the writer mutex.
+  TWAT_CACHE_NOINLINE void wait_for_writer() {
+    for (unsigned spins = 0; spins < writer_spin_limit; ++spins) {
+      if (!writer_active_.load(std::memory_order_relaxed)) return;
+      cpu_relax();
+    }
+    std::lock_guard wait(writer_mutex_);
+  }
+  static constexpr unsigned writer_spin_limit = 256;
+
+  /// The writer mutex, for a writer: while another writer is in its (short) section, poll
+  /// before sleeping, as a reader does.
+  void lock_writer_mutex() {
+    for (unsigned spins = 0; spins < writer_spin_limit; ++spins) {
+      if (writer_mutex_.try_lock()) return;
+      while (writer_active_.load(std::memory_order_relaxed) && ++spins < writer_spin_limit)
+        cpu_relax();
+    }
+    writer_mutex_.lock();
+  }
 
   /// A locked reader's periodic look at the write rate: rare writes switch readers to light.
   TWAT_CACHE_NOINLINE void review_mode(reader_slot& slot) {

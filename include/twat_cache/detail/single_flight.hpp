@@ -46,6 +46,12 @@ struct flight {
   /// A follower: waits for the leader, then returns a copy of its value or throws its exception.
   Value follow(std::unique_lock<std::mutex>& lock, std::condition_variable& cv) {
     ++waiters;
+    return follow_joined(lock, cv);
+  }
+
+  /// follow() of a follower already counted in `waiters` (counted under another lock, one the
+  /// leader takes before it reads `waiters`).
+  Value follow_joined(std::unique_lock<std::mutex>& lock, std::condition_variable& cv) {
     cv.wait(lock, [this] { return done; });
     std::optional<Value> copy;
     std::exception_ptr failure = error;

@@ -35,6 +35,7 @@
 #include <twat_cache/detail/index_list.hpp>
 #include <twat_cache/detail/reader_slots.hpp>
 #include <twat_cache/detail/single_flight.hpp>
+#include <twat_cache/detail/spin_lock.hpp>
 #include <twat_cache/key.hpp>
 #include <twat_cache/options.hpp>
 #include <twat_cache/policies/fifo.hpp>
@@ -176,11 +177,13 @@ class basic_memory {
 
   /// Single flight on the engine's own locks, called by the wrapper after a miss: returns the
   /// value for `key`, from the entry stored since the miss, from a concurrent caller computing
-  /// the same key (its value or its exception), or from `compute()`, which it then stores. The
-  /// registry of flights is guarded by the writer mutex, so registering costs the miss one mutex
-  /// and one find (no reader handshake), and landing shares the put's exclusive section.
-  /// `make_key()` builds the owned key (once); `on_store_error(std::exception_ptr)` hears of a
-  /// failed put, after which the computed value is returned all the same.
+  /// the same key (its value or its exception), or from `compute()`, which it then stores.
+  /// Registering needs no exclusive section: the lookup and the registration run in one shared
+  /// section, under a spin lock of the key's stripe of the flight table, so no put can come
+  /// between them, and a miss takes the exclusive lock once, to store and unlink its flight
+  /// (an exclusive holder sees no registrant, so it needs no stripe lock). `make_key()` builds
+  /// the owned key (once); `on_store_error(std::exception_ptr)` hears of a failed put, after
+  /// which the computed value is returned all the same.
   template <class K, class MakeKey, class Compute, class OnStoreError>
   Value get_or_compute(const K& key, MakeKey&& make_key, Compute&& compute,
                        OnStoreError&& on_store_error) {
@@ -191,20 +194,45 @@ class basic_memory {
       return value;
     };
     if (!options_.thread_safe) return compute_alone();  // one thread by contract: no one to share
-    flight_type me(&owned, 0);
-    {
-      std::unique_lock lock(lock_.writer_mutex());
-      if (const element* e = find_live(key)) return e->second.value;  // stored since our miss
-      for (flight_type* f = flights_; f != nullptr; f = f->next) {
-        if (!key_equal<Key>{}(*f->key, key)) continue;
-        if (f->owner == me.owner) {  // re-entrant: waiting on ourselves would never end
-          lock.unlock();
-          return compute_alone();
-        }
-        return f->follow(lock, flight_landed_);
+    const std::uint64_t hash = key_hash<Key>{}(owned);
+    // Fibonacci hashing spreads even a user's weak hash over the stripes.
+    flight_stripe& stripe =
+        flight_stripes_[(hash * 0x9E3779B97F4A7C15u) >> (64 - flight_stripe_bits)];
+    flight_type me(&owned, hash);
+    std::optional<Value> stored;
+    flight_type* leader = nullptr;
+    auto register_or_join = [&] {
+      if (const element* e = find_live(key)) {  // stored since our miss
+        stored.emplace(e->second.value);
+        return;
       }
-      me.next = flights_;
-      flights_ = &me;
+      stripe.lock.lock();
+      for (flight_type* f = stripe.head; f != nullptr; f = f->next) {
+        if (f->hash == hash && key_equal<Key>{}(*f->key, key)) {
+          leader = f;
+          break;
+        }
+      }
+      if (leader == nullptr) {
+        me.next = stripe.head;
+        stripe.head = &me;
+      } else if (leader->owner != me.owner) {
+        ++leader->waiters;  // read by the leader only once it holds the exclusive lock
+      }
+      stripe.lock.unlock();
+    };
+    if (detail::reader_slot* slot = lock_.lock_shared()) {
+      const shared_guard guard{slot};
+      register_or_join();
+    } else {
+      std::lock_guard exclusive(lock_);
+      register_or_join();
+    }
+    if (stored) return std::move(*stored);
+    if (leader != nullptr) {
+      if (leader->owner == me.owner) return compute_alone();  // re-entrant: never wait on ourselves
+      std::unique_lock lock(flight_mutex_);
+      return leader->follow_joined(lock, flight_landed_);
     }
 
     std::optional<Value> value;
@@ -215,18 +243,21 @@ class basic_memory {
       error = std::current_exception();
     }
     std::exception_ptr store_error;
-    lock_.lock();
-    if (value) {
-      try {
-        put_locked(std::move(owned), Value(*value));
-      } catch (...) {
-        store_error = std::current_exception();
-      }
-    }
-    me.unlink(flights_);
-    lock_.release_readers();  // hits may go on while followers copy the value
+    unsigned followers;
     {
-      std::unique_lock lock(lock_.writer_mutex(), std::adopt_lock);
+      const exclusive_guard guard{*this};
+      if (value) {
+        try {
+          put_locked(std::move(owned), Value(*value));
+        } catch (...) {
+          store_error = std::current_exception();
+        }
+      }
+      me.unlink(stripe.head);
+      followers = me.waiters;  // final: joining takes a shared section, and none is open now
+    }
+    if (followers != 0) {
+      std::unique_lock lock(flight_mutex_);
       me.land(lock, flight_landed_, value ? &*value : nullptr, error);
     }
     if (error) std::rethrow_exception(error);
@@ -686,8 +717,16 @@ class basic_memory {
   std::vector<std::int64_t> expires_at_;  // ttl only: steady ns, by handle
 
   mutable detail::reader_slots_lock lock_;
-  flight_type* flights_ = nullptr;         // guarded by lock_.writer_mutex()
-  std::condition_variable flight_landed_;  // waits on lock_.writer_mutex()
+  // Flights in progress, by key hash. A stripe's list changes under its spin lock inside a shared
+  // section, or under the exclusive lock. Its own line: two threads' misses seldom share one.
+  struct alignas(detail::cache_line) flight_stripe {
+    detail::spin_lock lock;
+    flight_type* head = nullptr;
+  };
+  static constexpr unsigned flight_stripe_bits = 4;
+  flight_stripe flight_stripes_[1u << flight_stripe_bits];
+  std::mutex flight_mutex_;                // followers wait here: a leader's result, then its
+  std::condition_variable flight_landed_;  // waiters' count, are guarded by it
   detail::reader_slot local_slot_;         // counters when thread_safe = false
   std::atomic<std::uint64_t> overflow_hits_{0};
   std::atomic<std::uint64_t> overflow_misses_{0};
