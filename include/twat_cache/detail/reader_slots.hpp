@@ -219,24 +219,26 @@ class reader_slots_lock {
   /// a futex sleep and wake-up, so it polls for a while (loads only: the line stays shared)
   /// before it sleeps on the writer mutex.
   TWAT_CACHE_NOINLINE void wait_for_writer() {
-    for (unsigned spins = 0; spins < writer_spin_limit; ++spins) {
-      if (!writer_active_.load(std::memory_order_relaxed)) return;
-      cpu_relax();
-    }
-    std::lock_guard wait(writer_mutex_);
+    if (!writer_leaves_soon()) std::lock_guard wait(writer_mutex_);
   }
-  static constexpr unsigned writer_spin_limit = 256;
 
   /// The writer mutex, for a writer: while another writer is in its (short) section, poll
   /// before sleeping, as a reader does.
   void lock_writer_mutex() {
-    for (unsigned spins = 0; spins < writer_spin_limit; ++spins) {
-      if (writer_mutex_.try_lock()) return;
-      while (writer_active_.load(std::memory_order_relaxed) && ++spins < writer_spin_limit)
-        cpu_relax();
-    }
+    if (writer_mutex_.try_lock()) return;
+    if (writer_leaves_soon() && writer_mutex_.try_lock()) return;
     writer_mutex_.lock();
   }
+
+  /// Polls writer_active_ with loads (the line stays shared): true once it is clear.
+  bool writer_leaves_soon() const noexcept {
+    for (unsigned spins = 0; spins < writer_spin_limit; ++spins) {
+      if (!writer_active_.load(std::memory_order_relaxed)) return true;
+      cpu_relax();
+    }
+    return false;
+  }
+  static constexpr unsigned writer_spin_limit = 256;
 
   /// A locked reader's periodic look at the write rate: rare writes switch readers to light.
   TWAT_CACHE_NOINLINE void review_mode(reader_slot& slot) {

@@ -221,13 +221,7 @@ class basic_memory {
       }
       stripe.lock.unlock();
     };
-    if (detail::reader_slot* slot = lock_.lock_shared()) {
-      const shared_guard guard{slot};
-      register_or_join();
-    } else {
-      std::lock_guard exclusive(lock_);
-      register_or_join();
-    }
+    read(register_or_join);
     if (stored) return std::move(*stored);
     if (leader != nullptr) {
       if (leader->owner == me.owner) return compute_alone();  // re-entrant: never wait on ourselves
