@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <latch>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -129,6 +130,9 @@ TEST_CASE("preferred_engine picks each engine of available_backends()") {
     CHECK_FALSE(f.contains(5));
     CHECK(f(5) == 11);
     CHECK(calls == 2);
+    // The engine in use counts each call once, a hit or a miss.
+    CHECK(f.stats().hits == 1);
+    CHECK(f.stats().misses == 2);
     f.clear();
     CHECK(f.stats().size == 0);
   }
@@ -403,6 +407,37 @@ TEST_CASE("concurrent callers of one key share one computation, on every engine"
       t.join();
     CHECK(wrong == 0);
     CHECK(calls == 1);
+  }
+}
+
+TEST_CASE("more threads than the memory engine has reader slots, on every engine") {
+  // All alive at once, so that some threads get no reader slot of a memory engine.
+  constexpr int threads = TWAT_CACHE_MAX_READER_SLOTS + 8;
+  std::vector<twat_cache::ucache_options> choices{{}, {.preferred_engine = "std_lru"}};
+  choices.push_back({.folder_name = fresh_folder("many"), .name = "many"});
+  for (const auto& o : choices) {
+    std::atomic<int> calls{0};
+    auto f = twat_cache::ucache(counted{&calls}, o);
+    INFO("backend " << f.backend());
+    std::latch all_started(threads);
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> running;
+    for (int t = 0; t < threads; ++t) {
+      running.emplace_back([&, t] {
+        all_started.arrive_and_wait();
+        for (int i = 0; i < 20; ++i) {
+          const int key = (t + i) % 10;
+          if (f(key) != key * 2 + 1) ++wrong;
+        }
+      });
+    }
+    for (auto& t : running)
+      t.join();
+    CHECK(wrong == 0);
+    CHECK(calls == 10);  // single flight: each key computed once
+    const auto s = f.stats();
+    CHECK(s.hits + s.misses >= static_cast<std::uint64_t>(threads) * 20);
+    CHECK(s.hits >= static_cast<std::uint64_t>(threads) * 20 - 10 * threads);
   }
 }
 
