@@ -11,6 +11,8 @@
 //                                               preferred_engine names it: std_unordered (in a
 //                                               build with Boost) and std_lru (informational)
 //   ucache/miss_int_<best>/{direct,ucache}      a new key every call on a full cache (info)
+//   ucache_paired/hit_{int,string}_<best>       both hits timed in alternating rounds of one
+//                                               pass each; counter `ratio` is ucache / direct
 // `direct` is the engine's own factory: mcache for the best memory engine, memoize over
 // engines::basic_memory<..., std_unordered> and engines::std_lru with the same options, bcache,
 // fcache. `ucache` is ucache with the options that choose that engine (preferred_engine where the
@@ -30,6 +32,8 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -138,6 +142,55 @@ void bench_hit(benchmark::State& state, Memo& memo, const Keys& order, std::stri
   if (memo.stats().misses != misses_before) state.SkipWithError("hits were not all hits");
 }
 
+/// One pass of memo(key) over all the keys, in nanoseconds per call.
+template <class Memo, class Keys>
+double timed_pass(Memo& memo, const Keys& order) {
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& k : order)
+    benchmark::DoNotOptimize(memo(k));
+  const std::chrono::duration<double, std::nano> took = std::chrono::steady_clock::now() - start;
+  return took.count() / static_cast<double>(order.size());
+}
+
+double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+/// Each iteration is one round: a pass over the keys on `direct` and one on `ucache`, in turn
+/// first. A VM's neighbours slow both passes of a round alike, so the median of the rounds'
+/// ratios holds still where the ratio of two separately timed benchmarks moves by 10 to 20 %.
+/// Counters: ratio (ucache / direct), direct_ns and ucache_ns (medians, per call).
+template <class Direct, class Ucache, class Keys>
+void bench_hit_paired(benchmark::State& state, Direct& direct, Ucache& ucache, const Keys& order,
+                      std::string_view engine) {
+  if (direct.backend() != engine || ucache.backend() != engine) {
+    state.SkipWithError("ran on another engine");
+    return;
+  }
+  timed_pass(direct, order);
+  timed_pass(ucache, order);
+  const std::uint64_t misses_before = direct.stats().misses + ucache.stats().misses;
+  std::vector<double> ratios, direct_ns, ucache_ns;
+  bool ucache_first = false;
+  for (auto _ : state) {
+    const double u_first = ucache_first ? timed_pass(ucache, order) : 0.0;
+    const double d = timed_pass(direct, order);
+    const double u = ucache_first ? u_first : timed_pass(ucache, order);
+    ucache_first = !ucache_first;
+    ratios.push_back(u / d);
+    direct_ns.push_back(d);
+    ucache_ns.push_back(u);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(2 * order.size() * state.iterations()));
+  if (direct.stats().misses + ucache.stats().misses != misses_before)
+    state.SkipWithError("hits were not all hits");
+  if (ratios.empty()) return;
+  state.counters["ratio"] = median(ratios);
+  state.counters["direct_ns"] = median(direct_ns);
+  state.counters["ucache_ns"] = median(ucache_ns);
+}
+
 /// Times memo(new key) on a full cache of miss_maxsize entries: each call misses and evicts.
 template <class Memo>
 void bench_miss(benchmark::State& state, Memo& memo, std::string_view engine) {
@@ -195,6 +248,17 @@ void register_memory() {
       "hit_string_" + best_name, [] { return tc::mcache(f_string, hit_memory); },
       [] { return tc::ucache(f_string, {.maxsize = hit_maxsize}); },
       [best](benchmark::State& st, auto& memo) { bench_hit(st, memo, string_keys(), best); });
+  // The same two hits, paired (see bench_hit_paired).
+  add("ucache_paired/hit_int_" + best_name, [best](benchmark::State& st) {
+    auto direct = tc::mcache(f_int, hit_memory);
+    auto ucache = tc::ucache(f_int, {.maxsize = hit_maxsize});
+    bench_hit_paired(st, direct, ucache, int_keys(), best);
+  });
+  add("ucache_paired/hit_string_" + best_name, [best](benchmark::State& st) {
+    auto direct = tc::mcache(f_string, hit_memory);
+    auto ucache = tc::ucache(f_string, {.maxsize = hit_maxsize});
+    bench_hit_paired(st, direct, ucache, string_keys(), best);
+  });
   add_pair(
       "miss_int_" + best_name, [] { return tc::mcache(f_int, miss_memory); },
       [] { return tc::ucache(f_int, {.maxsize = miss_maxsize}); }, misses(best));

@@ -33,6 +33,8 @@ Pairing (by benchmark name):
                                           chose, through its own factory; goals on the hits of
                                           the engines ucache picks by itself, the
                                           hit_*_preferred_* and miss_* paths are informational)
+  ucache_paired/<path>                counter `ratio`: ucache / direct over alternating rounds
+                                          of one pass each (bench_ucache; same goal as ucache/)
   redis/<path>/engine, memcached/...   vs  .../<path>/raw (bench_networked: the raw client
                                           library; goal on redis/hit only)
   tiered/hit/tiered                   vs  tiered/hit/mcache (bench_networked)
@@ -416,6 +418,31 @@ def versus_raw_section(prefix: str, m: dict[str, dict], rep: Report) -> None:
     rep.lines.append("")
 
 
+def paired_section(m: dict[str, dict], rep: Report) -> None:
+    """bench_ucache's ucache_paired/<path>: its counter `ratio` (ucache / direct, the median of
+    alternating rounds), against the ucache goal."""
+    names = sorted(n for n in m if n.startswith("ucache_paired/"))
+    if not names:
+        return
+    rep.lines += ["## ucache against the engine it chose, paired rounds (median of the rounds)", "",
+                  "| benchmark | direct ns/call | ucache ns/call | ucache / direct | goal |",
+                  "|---|---:|---:|---:|---|"]
+    for name in names:
+        v = m[name]
+        if v["ns"] is None:
+            rep.lines.append(f"| `{name}` | error: {v.get('error')} | | | |")
+            rep.missed.append(f"{name}: did not run ({v.get('error')})")
+            continue
+        c = v.get("counters", {})
+        r = c.get("ratio")
+        goal = "" if r is None else (f"<= {GOAL_UCACHE_VS_DIRECT:g}x " + rep.goal(
+            name, f"ucache / direct (<= {GOAL_UCACHE_VS_DIRECT}x)", r,
+            r <= GOAL_UCACHE_VS_DIRECT)).strip()
+        rep.lines.append(f"| `{name}` | {fmt_ns(c.get('direct_ns'))} | {fmt_ns(c.get('ucache_ns'))} "
+                         f"| {fmt_ratio(r)} | {goal} |")
+    rep.lines.append("")
+
+
 def fmt_ips(v: float | None) -> str:
     return "—" if v is None else f"{v / 1e6:.1f} M/s"
 
@@ -467,6 +494,7 @@ def main() -> int:
     versus_raw_section("sqlite", m, rep)
     versus_raw_section("files", m, rep)
     versus_raw_section("ucache", m, rep)
+    paired_section(m, rep)
     versus_raw_section("acache", m, rep)
     versus_raw_section("redis", m, rep)
     versus_raw_section("memcached", m, rep)
