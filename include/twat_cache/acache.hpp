@@ -211,13 +211,22 @@ auto acache(F&& f, const acache_options& options = {}) {
   return async_memoized<signature, std::decay_t<F>>(std::forward<F>(f), options);
 }
 
+namespace detail {
+/// What acache's decorator form applies.
+template <class Sig>
+struct apply_acache {
+  template <class F>
+  auto operator()(F&& f, const acache_options& o) const {
+    return acache<Sig>(std::forward<F>(f), o);
+  }
+};
+}  // namespace detail
+
 /// Decorator form: acache({.maxsize = 256})(f).
 template <class Sig = detail::deduce_signature>
 auto acache(acache_options options) {
   detail::validate(options);
-  return detail::decorator<acache_options, [](auto&& f, const acache_options& o) {
-    return acache<Sig>(std::forward<decltype(f)>(f), o);
-  }>{std::move(options)};
+  return detail::decorator<acache_options, detail::apply_acache<Sig>>{std::move(options)};
 }
 
 TWAT_CACHE_END_NAMESPACE

@@ -57,13 +57,22 @@ auto bcache(F&& f, const bcache_options& options) {
                                                               options);
 }
 
+namespace detail {
+/// What bcache's decorator form applies.
+template <class Sig>
+struct apply_bcache {
+  template <class F>
+  auto operator()(F&& f, const bcache_options& o) const {
+    return bcache<Sig>(std::forward<F>(f), o);
+  }
+};
+}  // namespace detail
+
 /// Decorator form: bcache({.folder_name = "geo", .name = "geocode"})(f).
 template <class Sig = detail::deduce_signature>
 auto bcache(bcache_options options) {
   detail::validate_persistent_options("bcache", options);
-  return detail::decorator<bcache_options, [](auto&& f, const bcache_options& o) {
-    return bcache<Sig>(std::forward<decltype(f)>(f), o);
-  }>{std::move(options)};
+  return detail::decorator<bcache_options, detail::apply_bcache<Sig>>{std::move(options)};
 }
 
 TWAT_CACHE_END_NAMESPACE

@@ -35,13 +35,22 @@ auto fcache(F&& f, const fcache_options& options) {
                                                               options);
 }
 
+namespace detail {
+/// What fcache's decorator form applies.
+template <class Sig>
+struct apply_fcache {
+  template <class F>
+  auto operator()(F&& f, const fcache_options& o) const {
+    return fcache<Sig>(std::forward<F>(f), o);
+  }
+};
+}  // namespace detail
+
 /// Decorator form: fcache({.folder_name = "arrays", .name = "load"})(f).
 template <class Sig = detail::deduce_signature>
 auto fcache(fcache_options options) {
   detail::validate_persistent_options("fcache", options);
-  return detail::decorator<fcache_options, [](auto&& f, const fcache_options& o) {
-    return fcache<Sig>(std::forward<decltype(f)>(f), o);
-  }>{std::move(options)};
+  return detail::decorator<fcache_options, detail::apply_fcache<Sig>>{std::move(options)};
 }
 
 TWAT_CACHE_END_NAMESPACE

@@ -16,13 +16,15 @@ TWAT_CACHE_BEGIN_NAMESPACE
 
 namespace detail {
 
-/// The decorator form of a factory: holds options, applies them to a callable.
-template <class Options, auto Factory>
+/// The decorator form of a factory: holds options, applies them to a callable with `Apply`, a
+/// named function object (not a lambda template argument, which clang 14 cannot keep in a
+/// precompiled header).
+template <class Options, class Apply>
 struct decorator {
   Options options;
   template <class F>
   auto operator()(F&& f) const {
-    return Factory(std::forward<F>(f), options);
+    return Apply{}(std::forward<F>(f), options);
   }
 };
 
@@ -45,13 +47,22 @@ auto mcache(F&& f, mcache_options options = {}) {
                                                       std::forward<F>(f), options);
 }
 
+namespace detail {
+/// What mcache's decorator form applies.
+template <class Sig>
+struct apply_mcache {
+  template <class F>
+  auto operator()(F&& f, const mcache_options& o) const {
+    return mcache<Sig>(std::forward<F>(f), o);
+  }
+};
+}  // namespace detail
+
 /// Decorator form: mcache({.maxsize = 128})(f).
 template <class Sig = detail::deduce_signature>
 auto mcache(mcache_options options) {
   detail::validate(options);
-  return detail::decorator<mcache_options, [](auto&& f, const mcache_options& o) {
-    return mcache<Sig>(std::forward<decltype(f)>(f), o);
-  }>{std::move(options)};
+  return detail::decorator<mcache_options, detail::apply_mcache<Sig>>{std::move(options)};
 }
 
 TWAT_CACHE_END_NAMESPACE

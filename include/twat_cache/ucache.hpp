@@ -34,13 +34,22 @@ auto ucache(F&& f, const ucache_options& options = {}) {
       options);
 }
 
+namespace detail {
+/// What ucache's decorator form applies.
+template <class Sig>
+struct apply_ucache {
+  template <class F>
+  auto operator()(F&& f, const ucache_options& o) const {
+    return ucache<Sig>(std::forward<F>(f), o);
+  }
+};
+}  // namespace detail
+
 /// Decorator form: ucache({.folder_name = "geo", .name = "geocode"})(f).
 template <class Sig = detail::deduce_signature>
 auto ucache(ucache_options options) {
   detail::validate(options);
-  return detail::decorator<ucache_options, [](auto&& f, const ucache_options& o) {
-    return ucache<Sig>(std::forward<decltype(f)>(f), o);
-  }>{std::move(options)};
+  return detail::decorator<ucache_options, detail::apply_ucache<Sig>>{std::move(options)};
 }
 
 TWAT_CACHE_END_NAMESPACE
