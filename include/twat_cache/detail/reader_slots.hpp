@@ -97,12 +97,12 @@ struct alignas(cache_line) reader_slot {
   std::atomic<std::uint64_t> misses{0};
   std::uint32_t buffer[TWAT_CACHE_ACCESS_BUFFER_SIZE];
 
-  static void bump(std::atomic<std::uint64_t>& counter) noexcept {
+  TWAT_CACHE_ALWAYS_INLINE static void bump(std::atomic<std::uint64_t>& counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   /// Records an access. The owner drains a full buffer right after its lookup; only while a
   /// writer holds the lock does a full buffer drop records (the policy is then approximate).
-  void record(std::uint32_t handle) noexcept {
+  TWAT_CACHE_ALWAYS_INLINE void record(std::uint32_t handle) noexcept {
     if (buffered < TWAT_CACHE_ACCESS_BUFFER_SIZE) buffer[buffered++] = handle;
   }
 };

@@ -14,7 +14,9 @@ class lru {
  public:
   void reserve(std::uint32_t nodes) { detail::ensure_size(links_, nodes); }
   void on_insert(std::uint32_t i) noexcept { order_.push_back(links_, i); }
-  void on_access(std::uint32_t i) noexcept { order_.move_to_back(links_, i); }
+  TWAT_CACHE_ALWAYS_INLINE void on_access(std::uint32_t i) noexcept {
+    order_.move_to_back(links_, i);
+  }
   void on_remove(std::uint32_t i) noexcept { order_.remove(links_, i); }
   [[nodiscard]] std::uint32_t victim() noexcept { return order_.front(); }
   void clear() noexcept {

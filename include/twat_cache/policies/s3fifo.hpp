@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <twat_cache/config.hpp>
 #include <twat_cache/detail/ghost_set.hpp>
 #include <twat_cache/detail/index_list.hpp>
 #include <twat_cache/policies/node_hash.hpp>
@@ -49,7 +50,7 @@ class s3fifo {
   /// A read. Safe under a shared lock, concurrently with other touches: racing touches may lose
   /// an increment, which only makes the counter approximate. Stores nothing once the counter is
   /// full, so a hot entry's cache line stays shared between cores.
-  void touch(std::uint32_t i) noexcept {
+  TWAT_CACHE_ALWAYS_INLINE void touch(std::uint32_t i) noexcept {
     std::atomic_ref<std::uint8_t> s(state_[i]);
     const std::uint8_t v = s.load(std::memory_order_relaxed);
     if ((v & frequency_mask) != frequency_mask)
