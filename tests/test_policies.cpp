@@ -159,6 +159,36 @@ TEST_CASE("access records buffered by many hits still decide the lru victim") {
     CHECK(f.contains(k));
 }
 
+TEST_CASE("lru through mcache agrees with std_lru, thread-safe or not, over many access buffers") {
+  // Through the wrapper's hit path: records buffered and drained (thread-safe) or relinked at
+  // once (not), every decision of the victim the same as the plain list's.
+  for (const bool thread_safe : {true, false}) {
+    CAPTURE(thread_safe);
+    int calls = 0;
+    auto f = twat_cache::mcache(
+        [&calls](int x) {
+          ++calls;
+          return x * 7;
+        },
+        {.maxsize = 16, .policy = policy::lru, .thread_safe = thread_safe});
+    twat_cache::engines::std_lru<int, int> reference({.maxsize = 16});
+    std::mt19937 rng(777);
+    std::uniform_int_distribution<int> key(0, 24);
+    int expected_calls = 0;
+    for (int step = 0; step < 20000; ++step) {
+      const int k = key(rng);
+      if (!reference.get(k)) {
+        reference.put(k, k * 7);
+        ++expected_calls;
+      }
+      REQUIRE(f(k) == k * 7);
+      REQUIRE(calls == expected_calls);
+    }
+    CHECK(live_keys(f, 24) == live_keys(reference, 24));
+    CHECK(f.stats().hits == reference.stats().hits);
+  }
+}
+
 TEST_CASE("an unbounded cache never evicts") {
   auto f = twat_cache::mcache([](int x) { return x; });
   for (int k = 0; k < 50000; ++k)

@@ -92,8 +92,17 @@ class memoized<Engine, R(Params...), F> {
   value_type operator()(detail::call_param_t<Params>... args) const {
     state& s = *state_;
     const view_type view = traits::make_view(args...);
-    if (auto hit = s.engine.get(lookup(view))) return std::move(*hit);
-    return miss(view, args...);
+    if constexpr (requires(Engine & e, bool& m) { e.get_fast(lookup(view), m); }) {
+      // The calls off the hit take the arguments, not the view (which would need this frame), so
+      // that they are tail calls and the hit needs no frame and no saved registers.
+      bool missed;
+      if (auto hit = s.engine.get_fast(lookup(view), missed)) return std::move(*hit);
+      if (missed) return miss_of(args...);
+      return get_or_miss(args...);
+    } else {
+      if (auto hit = s.engine.get(lookup(view))) return std::move(*hit);
+      return miss(view, args...);
+    }
   }
 
   /// Counters of this cache (engine counters plus errors the wrapper saw).
@@ -157,6 +166,16 @@ class memoized<Engine, R(Params...), F> {
     } else {
       return traits::make_key(view);
     }
+  }
+
+  /// The engine's full get(), then miss(): where its get_fast() cannot answer.
+  TWAT_CACHE_NOINLINE value_type get_or_miss(detail::call_param_t<Params>... args) const {
+    const view_type view = traits::make_view(args...);
+    if (auto hit = state_->engine.get(lookup(view))) return std::move(*hit);
+    return miss(view, args...);
+  }
+  TWAT_CACHE_NOINLINE value_type miss_of(detail::call_param_t<Params>... args) const {
+    return miss(traits::make_view(args...), args...);
   }
 
   TWAT_CACHE_NOINLINE value_type miss(const view_type& view,

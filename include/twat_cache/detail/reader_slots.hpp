@@ -36,6 +36,8 @@ class thread_ids {
     if (TWAT_CACHE_LIKELY(id_plus_one != 0)) return id_plus_one - 1;
     return assign();
   }
+  /// current() without assigning: an id past every slot (0xFFFFFFFF) while there is none yet.
+  static std::uint32_t current_if_assigned() noexcept { return tls_id_plus_one - 1; }
 
  private:
   struct registry {
@@ -151,6 +153,36 @@ class reader_slots_lock {
       slot->active.store(0, std::memory_order_release);
       wait_for_writer();
     }
+  }
+
+  /// This thread's slot, or nullptr when it has none yet (or cannot have one). Takes no lock.
+  [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE reader_slot* own_slot() const noexcept {
+    const std::uint32_t id = thread_ids::current_if_assigned();
+    if (TWAT_CACHE_UNLIKELY(id >= max_slots)) return nullptr;
+    return slots_[id].load(std::memory_order_acquire);
+  }
+
+  /// lock_shared()'s common case alone, on this thread's slot: true when the shared section is
+  /// entered, false (nothing held) where lock_shared() would wait for a writer or review the
+  /// mode. It calls nothing, so a hit path built on it needs no saved registers.
+  [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE bool try_lock_shared(reader_slot* slot) noexcept {
+    if (light_readers_.load(std::memory_order_relaxed)) {
+      slot->active.store(1, std::memory_order_relaxed);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      if (TWAT_CACHE_LIKELY(!writer_active_.load(std::memory_order_acquire) &&
+                            light_readers_.load(std::memory_order_relaxed))) {
+        return true;
+      }
+    } else {
+      if (TWAT_CACHE_UNLIKELY(slot->until_review <= 1)) return false;  // lock_shared() reviews
+      slot->active.exchange(1, std::memory_order_seq_cst);
+      if (TWAT_CACHE_LIKELY(!writer_active_.load(std::memory_order_seq_cst))) {
+        --slot->until_review;
+        return true;
+      }
+    }
+    slot->active.store(0, std::memory_order_release);
+    return false;
   }
 
   static void unlock_shared(reader_slot* slot) noexcept {

@@ -400,9 +400,17 @@ class chosen {
     return dispatch(*this, f);
   }
 
-  /// The hot path: one predictable branch. The best memory engine's hit is inlined here, as
-  /// mcache inlines it; the other engines' are one call away, so that a caller's code stays as
-  /// small as with mcache (the compiler then inlines the hit path there too).
+  /// The hot path (the wrapper's first look): one predictable branch, then the best memory
+  /// engine's get_fast() inlined, as mcache inlines it. Any other engine answers through get().
+  template <class K>
+  [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_fast(const K& key, bool& miss) {
+    if (in_use_ == best_memory) return alternative<best_memory>(*this).get_fast_locked(key, miss);
+    miss = false;
+    return std::nullopt;
+  }
+
+  /// The full lookup: the best memory engine's hit inlined, the other engines' one call away, so
+  /// that a caller's code stays as small as with mcache.
   template <class K>
   [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get(const K& key) {
     // ucache's memory engines are always thread-safe: their get skips testing that option.

@@ -152,6 +152,33 @@ class basic_memory {
     return result;
   }
 
+  /// get() for the wrapper's hit path, without a call in it (so the path saves no registers):
+  /// the value on a hit; nullopt with `miss` set on a miss (counted); nullopt with `miss` clear
+  /// when get() must answer instead (a ttl, the advisor, a policy that applies a hit at once
+  /// without a lock, no reader slot yet, a writer, a mode review, an access buffer about to
+  /// fill). Each of those is decided before the lookup, so no key is looked up twice.
+  template <class K>
+  [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_fast(const K& key, bool& miss) {
+    if (!options_.thread_safe) return get_fast_unlocked(key, miss);
+    return get_fast_locked(key, miss);
+  }
+
+  /// get_fast() of an engine made with thread_safe = true.
+  template <class K>
+  [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_fast_locked(const K& key,
+                                                                              bool& miss) {
+    miss = false;
+    if (ttl_ns_ != 0 || access_ == access_kind::advised) return std::nullopt;
+    detail::reader_slot* slot = lock_.own_slot();
+    if (TWAT_CACHE_UNLIKELY(slot == nullptr)) return std::nullopt;
+    // get_locked() drains a buffer that its record fills; this path leaves that to it.
+    if (access_ == access_kind::record && slot->buffered + 1 >= TWAT_CACHE_ACCESS_BUFFER_SIZE)
+      return std::nullopt;
+    if (TWAT_CACHE_UNLIKELY(!lock_.try_lock_shared(slot))) return std::nullopt;
+    const shared_guard guard{slot};
+    return hit_in(key, *slot, miss);
+  }
+
   /// True when `key` has a live entry; counts nothing and leaves the eviction order alone.
   template <class K>
   [[nodiscard]] bool contains(const K& key) {
@@ -402,6 +429,44 @@ class basic_memory {
         }
       } else {
         advised_access(e->second.handle, slot, apply_now);
+      }
+    }
+    detail::reader_slot::bump(slot.hits);
+    return result;
+  }
+
+  /// get_fast() without a lock (thread_safe = false): lru's relink is inlined; the policies
+  /// whose hit is a bigger update (lfu, tinylfu) go through get().
+  template <class K>
+  TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_fast_unlocked(const K& key, bool& miss) {
+    miss = false;
+    if (ttl_ns_ != 0 || access_ == access_kind::advised ||
+        (access_ == access_kind::record && options_.policy != policy::lru)) {
+      return std::nullopt;
+    }
+    return hit_in(key, local_slot_, miss);
+  }
+
+  /// get_fast()'s lookup, in whatever section the caller holds, once the cases that need a call
+  /// are ruled out: no ttl, and an access that is a touch, a record, or (unlocked) lru's relink.
+  template <class K>
+  TWAT_CACHE_ALWAYS_INLINE std::optional<Value> hit_in(const K& key, detail::reader_slot& slot,
+                                                       bool& miss) {
+    const auto it = map_.find(key);
+    if (it == map_.end()) {
+      detail::reader_slot::bump(slot.misses);
+      miss = true;
+      return std::nullopt;
+    }
+    std::optional<Value> result(std::in_place, it->second.value);
+    const std::uint32_t handle = it->second.handle;
+    if (access_ == access_kind::touch) {
+      s3fifo_.touch(handle);
+    } else if (access_ == access_kind::record) {
+      if (&slot == &local_slot_) {
+        lru_.on_access(handle);  // unlocked: only lru gets here
+      } else {
+        slot.record(handle);
       }
     }
     detail::reader_slot::bump(slot.hits);
