@@ -40,7 +40,7 @@ TEST_CASE("advise() without the advisor, or the advisor without maxsize, is a co
                     Catch::Contains("mcache_options.advisor") && Catch::Contains("maxsize"));
 }
 
-TEST_CASE("the advisor's shadow of the cache's own policy and size sees exactly what it sees") {
+TEST_CASE("the advisor's shadow of the cache's own policy and size sees exactly what it sees", "[shadow]") {
   const auto p = GENERATE(policy::lru, policy::fifo, policy::s3fifo, policy::tinylfu);
   CAPTURE(twat_cache::policy_name(p));
   auto f = twat_cache::mcache([](int x) { return x * 3; },
@@ -56,7 +56,7 @@ TEST_CASE("the advisor's shadow of the cache's own policy and size sees exactly 
   CHECK(own->hit_ratio == Approx(f.stats().hit_ratio()).margin(1e-9));
 }
 
-TEST_CASE("the advisor ranks the policies as the real caches do, and size helps") {
+TEST_CASE("the advisor ranks the policies as the real caches do, and size helps", "[ranking]") {
   const auto stream = scanned_stream(100'000, 4'000, 8'000);
   auto measure = [&](policy p) {
     auto g = twat_cache::mcache([](int x) { return x; }, {.maxsize = 1'000, .policy = p});
@@ -85,7 +85,7 @@ TEST_CASE("the advisor ranks the policies as the real caches do, and size helps"
   CHECK(table.find("1000*") != std::string::npos);  // the cache's own size is marked
 }
 
-TEST_CASE("a big cache's advisor samples its keys and still estimates closely") {
+TEST_CASE("a big cache's advisor samples its keys and still estimates closely", "[sampling]") {
   constexpr std::size_t maxsize = 50'000;
   std::mt19937_64 random(11);
   std::vector<int> stream;
