@@ -171,11 +171,12 @@ class basic_memory {
     if (ttl_ns_ != 0 || access_ == access_kind::advised) return std::nullopt;
     detail::reader_slot* slot = lock_.own_slot();
     if (TWAT_CACHE_UNLIKELY(slot == nullptr)) return std::nullopt;
-    // get_locked() drains a buffer that its record fills; this path leaves that to it.
-    if (access_ == access_kind::record && slot->buffered + 1 >= TWAT_CACHE_ACCESS_BUFFER_SIZE)
-      return std::nullopt;
     if (TWAT_CACHE_UNLIKELY(!lock_.try_lock_shared(slot))) return std::nullopt;
     const shared_guard guard{slot};
+    // get_locked() drains a buffer that its record fills; this path leaves that to it. Read
+    // inside the section: a writer empties every thread's buffer under the exclusive lock.
+    if (access_ == access_kind::record && slot->buffered + 1 >= TWAT_CACHE_ACCESS_BUFFER_SIZE)
+      return std::nullopt;
     return hit_in(key, *slot, miss);
   }
 
