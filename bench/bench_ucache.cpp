@@ -142,25 +142,8 @@ void bench_hit(benchmark::State& state, Memo& memo, const Keys& order, std::stri
   if (memo.stats().misses != misses_before) state.SkipWithError("hits were not all hits");
 }
 
-/// One pass of memo(key) over all the keys, in nanoseconds per call.
-template <class Memo, class Keys>
-double timed_pass(Memo& memo, const Keys& order) {
-  const auto start = std::chrono::steady_clock::now();
-  for (const auto& k : order)
-    benchmark::DoNotOptimize(memo(k));
-  const std::chrono::duration<double, std::nano> took = std::chrono::steady_clock::now() - start;
-  return took.count() / static_cast<double>(order.size());
-}
-
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
-
-/// Each iteration is one round: a pass over the keys on `direct` and one on `ucache`, in turn
-/// first. A VM's neighbours slow both passes of a round alike, so the median of the rounds'
-/// ratios holds still where the ratio of two separately timed benchmarks moves by 10 to 20 %.
-/// Counters: ratio (ucache / direct), direct_ns and ucache_ns (medians, per call).
+/// The direct engine and ucache in paired rounds (bench_support::paired_rounds): counter `ratio`
+/// is ucache / direct. Every timed call must hit.
 template <class Direct, class Ucache, class Keys>
 void bench_hit_paired(benchmark::State& state, Direct& direct, Ucache& ucache, const Keys& order,
                       std::string_view engine) {
@@ -168,27 +151,16 @@ void bench_hit_paired(benchmark::State& state, Direct& direct, Ucache& ucache, c
     state.SkipWithError("ran on another engine");
     return;
   }
-  timed_pass(direct, order);
-  timed_pass(ucache, order);
-  const std::uint64_t misses_before = direct.stats().misses + ucache.stats().misses;
-  std::vector<double> ratios, direct_ns, ucache_ns;
-  bool ucache_first = false;
-  for (auto _ : state) {
-    const double u_first = ucache_first ? timed_pass(ucache, order) : 0.0;
-    const double d = timed_pass(direct, order);
-    const double u = ucache_first ? u_first : timed_pass(ucache, order);
-    ucache_first = !ucache_first;
-    ratios.push_back(u / d);
-    direct_ns.push_back(d);
-    ucache_ns.push_back(u);
+  for (const auto& k : order) {  // stored once, so that every timed call hits
+    benchmark::DoNotOptimize(direct(k));
+    benchmark::DoNotOptimize(ucache(k));
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(2 * order.size() * state.iterations()));
+  const std::uint64_t misses_before = direct.stats().misses + ucache.stats().misses;
+  bench_support::paired_rounds(
+      state, order, [&](const auto& k) { return direct(k); },
+      [&](const auto& k) { return ucache(k); });
   if (direct.stats().misses + ucache.stats().misses != misses_before)
     state.SkipWithError("hits were not all hits");
-  if (ratios.empty()) return;
-  state.counters["ratio"] = median(ratios);
-  state.counters["direct_ns"] = median(direct_ns);
-  state.counters["ucache_ns"] = median(ucache_ns);
 }
 
 /// Times memo(new key) on a full cache of miss_maxsize entries: each call misses and evicts.

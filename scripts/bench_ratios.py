@@ -438,7 +438,7 @@ def paired_section(m: dict[str, dict], rep: Report) -> None:
         goal = "" if r is None else (f"<= {GOAL_UCACHE_VS_DIRECT:g}x " + rep.goal(
             name, f"ucache / direct (<= {GOAL_UCACHE_VS_DIRECT}x)", r,
             r <= GOAL_UCACHE_VS_DIRECT)).strip()
-        rep.lines.append(f"| `{name}` | {fmt_ns(c.get('direct_ns'))} | {fmt_ns(c.get('ucache_ns'))} "
+        rep.lines.append(f"| `{name}` | {fmt_ns(c.get('baseline_ns'))} | {fmt_ns(c.get('subject_ns'))} "
                          f"| {fmt_ratio(r)} | {goal} |")
     rep.lines.append("")
 
