@@ -13,6 +13,8 @@
 //   ucache/miss_int_<best>/{direct,ucache}      a new key every call on a full cache (info)
 //   ucache_paired/hit_{int,string}_<best>       both hits timed in alternating rounds of one
 //                                               pass each; counter `ratio` is ucache / direct
+//   ucache_paired/aa_int_<best>                 the method's control: mcache against another
+//                                               mcache, paired the same way; must read 1.00x
 // `direct` is the engine's own factory: mcache for the best memory engine, memoize over
 // engines::basic_memory<..., std_unordered> and engines::std_lru with the same options, bcache,
 // fcache. `ucache` is ucache with the options that choose that engine (preferred_engine where the
@@ -224,6 +226,12 @@ void register_memory() {
   add("ucache_paired/hit_int_" + best_name, [best](benchmark::State& st) {
     auto direct = tc::mcache(f_int, hit_memory);
     auto ucache = tc::ucache(f_int, {.maxsize = hit_maxsize});
+    bench_hit_paired(st, direct, ucache, int_keys(), best);
+  });
+  // The method's control: two identical mcaches paired; its ratio must read 1.00x.
+  add("ucache_paired/aa_int_" + best_name, [best](benchmark::State& st) {
+    auto direct = tc::mcache(f_int, hit_memory);
+    auto ucache = tc::mcache(f_int, hit_memory);
     bench_hit_paired(st, direct, ucache, int_keys(), best);
   });
   add("ucache_paired/hit_string_" + best_name, [best](benchmark::State& st) {
