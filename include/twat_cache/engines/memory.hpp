@@ -177,7 +177,7 @@ class basic_memory {
     // inside the section: a writer empties every thread's buffer under the exclusive lock.
     if (access_ == access_kind::record && slot->buffered + 1 >= TWAT_CACHE_ACCESS_BUFFER_SIZE)
       return std::nullopt;
-    return hit_in(key, *slot, miss);
+    return lookup_in</*without_calls=*/true>(key, *slot, /*apply_now=*/false, miss);
   }
 
   /// True when `key` has a live entry; counts nothing and leaves the eviction order alone.
@@ -413,24 +413,44 @@ class basic_memory {
   template <class K>
   TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_in(const K& key, detail::reader_slot& slot,
                                                        bool apply_now) {
-    const element* e = find_live(key);
-    if (e == nullptr) {
+    bool miss = false;
+    return lookup_in</*without_calls=*/false>(key, slot, apply_now, miss);
+  }
+
+  /// get_in(), and get_fast()'s lookup. `without_calls`: the caller has ruled out what needs a
+  /// call (a ttl, the advisor, an unlocked record other than lru's relink), so this compiles to
+  /// none. `miss` is set on a miss.
+  template <bool without_calls, class K>
+  TWAT_CACHE_ALWAYS_INLINE std::optional<Value> lookup_in(const K& key, detail::reader_slot& slot,
+                                                          bool apply_now, bool& miss) {
+    const auto counted_miss = [&]() -> std::optional<Value> {
       detail::reader_slot::bump(slot.misses);
+      miss = true;
       return std::nullopt;
+    };
+    const element* e;
+    if constexpr (without_calls) {  // the end test on the iterator itself: one compare less
+      const auto it = map_.find(key);
+      if (it == map_.end()) return counted_miss();
+      e = &*it;
+    } else {
+      e = find_live(key);
+      if (e == nullptr) return counted_miss();
     }
     std::optional<Value> result(std::in_place, e->second.value);
-    if (access_ != access_kind::none) {
-      if (access_ == access_kind::touch) {  // the default policy's kind, tested first
-        s3fifo_.touch(e->second.handle);
-      } else if (access_ == access_kind::record) {
-        if (apply_now) {
-          apply_access(e->second.handle);
-        } else {
-          slot.record(e->second.handle);
-        }
+    const std::uint32_t handle = e->second.handle;
+    if (access_ == access_kind::touch) {  // the default policy's kind, tested first
+      s3fifo_.touch(handle);
+    } else if (access_ == access_kind::record) {
+      if (!apply_now) {
+        slot.record(handle);
+      } else if constexpr (without_calls) {
+        lru_.on_access(handle);  // unlocked, and only lru gets here
       } else {
-        advised_access(e->second.handle, slot, apply_now);
+        apply_access(handle);
       }
+    } else if constexpr (!without_calls) {
+      if (access_ == access_kind::advised) advised_access(handle, slot, apply_now);
     }
     detail::reader_slot::bump(slot.hits);
     return result;
@@ -445,33 +465,7 @@ class basic_memory {
         (access_ == access_kind::record && options_.policy != policy::lru)) {
       return std::nullopt;
     }
-    return hit_in(key, local_slot_, miss);
-  }
-
-  /// get_fast()'s lookup, in whatever section the caller holds, once the cases that need a call
-  /// are ruled out: no ttl, and an access that is a touch, a record, or (unlocked) lru's relink.
-  template <class K>
-  TWAT_CACHE_ALWAYS_INLINE std::optional<Value> hit_in(const K& key, detail::reader_slot& slot,
-                                                       bool& miss) {
-    const auto it = map_.find(key);
-    if (it == map_.end()) {
-      detail::reader_slot::bump(slot.misses);
-      miss = true;
-      return std::nullopt;
-    }
-    std::optional<Value> result(std::in_place, it->second.value);
-    const std::uint32_t handle = it->second.handle;
-    if (access_ == access_kind::touch) {
-      s3fifo_.touch(handle);
-    } else if (access_ == access_kind::record) {
-      if (&slot == &local_slot_) {
-        lru_.on_access(handle);  // unlocked: only lru gets here
-      } else {
-        slot.record(handle);
-      }
-    }
-    detail::reader_slot::bump(slot.hits);
-    return result;
+    return lookup_in</*without_calls=*/true>(key, local_slot_, /*apply_now=*/true, miss);
   }
 
   template <class K>
