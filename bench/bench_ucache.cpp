@@ -230,9 +230,9 @@ void register_memory() {
   });
   // The method's control: two identical mcaches paired; its ratio must read 1.00x.
   add("ucache_paired/aa_int_" + best_name, [best](benchmark::State& st) {
-    auto direct = tc::mcache(f_int, hit_memory);
-    auto ucache = tc::mcache(f_int, hit_memory);
-    bench_hit_paired(st, direct, ucache, int_keys(), best);
+    auto first = tc::mcache(f_int, hit_memory);
+    auto second = tc::mcache(f_int, hit_memory);
+    bench_hit_paired(st, first, second, int_keys(), best);
   });
   add("ucache_paired/hit_string_" + best_name, [best](benchmark::State& st) {
     auto direct = tc::mcache(f_string, hit_memory);

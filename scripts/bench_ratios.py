@@ -62,6 +62,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import sys
 
 GOAL_SAFE_VS_RAW = 2.0
@@ -115,12 +116,6 @@ def load_medians(data: dict) -> dict[str, dict]:
     return out
 
 
-def median_of(values: list[float]) -> float:
-    v = sorted(values)
-    n = len(v)
-    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
-
-
 def merge_processes(per_file: list[dict[str, dict]]) -> dict[str, dict]:
     """One result per benchmark name from several processes' results: the median of each figure
     over the processes where it ran; each counter's values kept in counters_all."""
@@ -135,13 +130,13 @@ def merge_processes(per_file: list[dict[str, dict]]) -> dict[str, dict]:
         merged: dict = {"processes": len(ran)}
         for field in ("ns", "cpu_ns", "items_per_second"):
             vals = [r[field] for r in ran if r.get(field) is not None]
-            merged[field] = median_of(vals) if vals else None
+            merged[field] = statistics.median(vals) if vals else None
         keys = {k for r in ran for k in r.get("counters", {})}
         merged["counters"] = {}
         merged["counters_all"] = {}
         for k in keys:
             vals = [r["counters"][k] for r in ran if k in r.get("counters", {})]
-            merged["counters"][k] = median_of(vals)
+            merged["counters"][k] = statistics.median(vals)
             merged["counters_all"][k] = vals
         out[name] = merged
     return out
@@ -474,25 +469,21 @@ def paired_section(m: dict[str, dict], rep: Report) -> None:
             continue
         c = v.get("counters", {})
         r = c.get("ratio")
-        if r is None:
-            goal = ""
-        elif name.startswith("ucache_paired/aa_"):
-            # The control: a pairing that reads identical code as different is not to be trusted.
-            goal = (f"control, 1 ± {PAIRED_CONTROL_TOLERANCE:g} " + rep.goal(
-                name, f"the paired method's control (1 ± {PAIRED_CONTROL_TOLERANCE})", r,
-                abs(r - 1.0) <= PAIRED_CONTROL_TOLERANCE)).strip()
-        else:
-            goal = (f"<= {GOAL_UCACHE_VS_DIRECT:g}x " + rep.goal(
-                name, f"ucache / direct (<= {GOAL_UCACHE_VS_DIRECT}x)", r,
-                r <= GOAL_UCACHE_VS_DIRECT)).strip()
-        every = v.get("counters_all", {}).get("ratio")
+        # The control pairs identical code: a method that reads it as different is not trusted.
         control = name.startswith("ucache_paired/aa_")
-        within = ((lambda x: abs(x - 1.0) <= PAIRED_CONTROL_TOLERANCE) if control
-                  else (lambda x: x <= GOAL_UCACHE_VS_DIRECT))
+        if control:
+            meets = lambda x: abs(x - 1.0) <= PAIRED_CONTROL_TOLERANCE  # noqa: E731
+            target = f"within {PAIRED_CONTROL_TOLERANCE:g} of 1"
+            what = f"the paired method's control ({target})"
+        else:
+            meets = lambda x: x <= GOAL_UCACHE_VS_DIRECT  # noqa: E731
+            target = f"<= {GOAL_UCACHE_VS_DIRECT:g}x"
+            what = f"ucache / direct ({target})"
+        goal = "" if r is None else f"{target} {rep.goal(name, what, r, meets(r))}".strip()
+        every = v.get("counters_all", {}).get("ratio")
         spread = "one process" if not every else (
-            f"{min(every):.3f}–{max(every):.3f}; {sum(within(x) for x in every)} of {len(every)} "
-            f"processes " + (f"within {PAIRED_CONTROL_TOLERANCE:g} of 1" if control
-                             else f"<= {GOAL_UCACHE_VS_DIRECT:g}x"))
+            f"{min(every):.3f}–{max(every):.3f}; {sum(meets(x) for x in every)} of {len(every)} "
+            f"processes {target}")
         rep.lines.append(f"| `{name}` | {fmt_ns(c.get('baseline_ns'))} | {fmt_ns(c.get('subject_ns'))} "
                          f"| {r:.3f}x | {spread} | {goal} |" if r is not None else
                          f"| `{name}` | | | — | | |")
