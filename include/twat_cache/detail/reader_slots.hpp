@@ -12,6 +12,7 @@
 // The slot also carries what a reader must record without a shared write: hit and miss counters
 // and a buffer of accessed entries, applied to the eviction policy under the writer mutex.
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -206,12 +207,7 @@ class reader_slots_lock {
           slot->hits.load(std::memory_order_relaxed) + slot->misses.load(std::memory_order_relaxed);
     }
     ++writes_;
-    // Frequent writes make heavy_barrier() dearer than the locked instructions it saves readers:
-    // back to those. Counters zeroed by clear() read as "many reads", which keeps the mode.
-    if (light && reads >= reads_at_last_write_ &&
-        reads - reads_at_last_write_ < min_reads_per_write) {
-      light_readers_.store(0, std::memory_order_relaxed);
-    }
+    if (light) keep_light_or_not(reads);
     reads_at_last_write_ = reads;
   }
 
@@ -241,11 +237,11 @@ class reader_slots_lock {
   }
 
  private:
-  // Light readers pay off when a write (one heavy_barrier(), ~25 locked instructions' worth)
-  // comes rarely: switched on after a review period with at most max_writes_per_review writes,
-  // off when a write finds fewer than min_reads_per_write reads since the one before.
-  static constexpr std::uint64_t max_writes_per_review = 4;
-  static constexpr std::uint64_t min_reads_per_write = 64;
+  // Light readers pay off when writes come rarely, against what a heavy_barrier() costs here
+  // (light_reads_per_write()): switched off when writes average fewer reads than that between
+  // them (keep_light_or_not); on after a review period whose writes were 16 times rarer than
+  // that (so the mode does not flap: with a bare-metal barrier, at most 4 writes in 4,096 reads).
+  static constexpr std::uint64_t light_margin = 16;
 
   /// A reader that met a writer: writes are short (a store and maybe an eviction), shorter than
   /// a futex sleep and wake-up, so it polls for a while (loads only: the line stays shared)
@@ -272,22 +268,53 @@ class reader_slots_lock {
   }
   static constexpr unsigned writer_spin_limit = 256;
 
+  /// A light writer's look at the write rate. Frequent writes make heavy_barrier() dearer than
+  /// the locked instructions it saves readers: back to those. "Frequent" follows what the
+  /// barrier has cost here, and is judged on the reads between writes averaged over about 8
+  /// writes, as misses come at random: one short gap is no trend. Each gap counts for at most
+  /// light_margin times what pays, so a long read-only spell is forgotten within some 20 writes.
+  /// Counters zeroed by clear() read as a long gap, which keeps the mode.
+  void keep_light_or_not(std::uint64_t reads) noexcept {
+    const std::uint64_t pays =
+        light_reads_per_write(heavy_barrier_ns.load(std::memory_order_relaxed));
+    const std::uint64_t longest = pays * light_margin;
+    const std::uint64_t gap =
+        reads >= reads_at_last_write_ ? reads - reads_at_last_write_ : longest;
+    light_gap_average_ = (light_gap_average_ * 7 + std::min(gap, longest)) / 8;
+    if (light_gap_average_ < pays) light_readers_.store(0, std::memory_order_relaxed);
+  }
+
   /// A locked reader's periodic look at the write rate: rare writes switch readers to light.
   TWAT_CACHE_NOINLINE void review_mode(reader_slot& slot) {
     slot.until_review = reader_slot::review_period;
     if (!heavy_barrier_available()) return;
     std::unique_lock lock(writer_mutex_, std::try_to_lock);
     if (!lock.owns_lock()) return;
-    if (writes_ - writes_at_review_ <= max_writes_per_review) {
-      light_readers_.store(1, std::memory_order_relaxed);
-    }
+    const std::uint64_t writes = writes_ - writes_at_review_;
     writes_at_review_ = writes_;
+    const auto rare_enough = [writes](std::uint64_t barrier_ns) {
+      return writes * light_margin * light_reads_per_write(barrier_ns) <=
+             reader_slot::review_period;
+    };
+    if (!rare_enough(heavy_barrier_ns.load(std::memory_order_relaxed))) {
+      // Rare enough for a cheap barrier but not for the one learned: the cost is learned only
+      // while readers are light, so it would never fall again (the threads that made it dear
+      // may have stopped). Time one barrier now and then to see; one in 16 such reviews costs
+      // less than 0.25 ns a read even at 15 us.
+      if (!rare_enough(0) || ++stale_cost_reviews_ % 16 != 0) return;
+      if (!timed_heavy_barrier() || !rare_enough(heavy_barrier_ns.load(std::memory_order_relaxed)))
+        return;
+    }
+    // The period's rate, as the average to start from: at least what the switch asks for.
+    light_gap_average_ =
+        light_margin * light_reads_per_write(heavy_barrier_ns.load(std::memory_order_relaxed));
+    light_readers_.store(1, std::memory_order_relaxed);
   }
 
   static void full_barrier_on_every_cpu() noexcept {
     // Registered successfully, the system call does not fail; should it all the same, retrying
     // is the only answer that keeps readers out of a half-made write.
-    while (!heavy_barrier())
+    while (!timed_heavy_barrier())
       std::this_thread::yield();
   }
 
@@ -315,6 +342,8 @@ class reader_slots_lock {
   std::uint64_t writes_ = 0;
   std::uint64_t writes_at_review_ = 0;
   std::uint64_t reads_at_last_write_ = 0;
+  std::uint64_t stale_cost_reviews_ = 0;
+  std::uint64_t light_gap_average_ = 0;  // reads between writes, while light
 };
 
 }  // namespace detail
