@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -91,6 +92,10 @@ inline constexpr std::size_t cache_line = 64;
 struct alignas(cache_line) reader_slot {
   std::atomic<std::uint32_t> active{0};
   std::uint32_t buffered = 0;  // access records waiting in `buffer`
+  // Stores this thread left pending in the engine (computed, not yet in its map). Like
+  // `buffered`: raised by the owner inside a shared section, zeroed under the exclusive lock;
+  // atomic (with a load and a store) as stats() reads it at any time.
+  std::atomic<std::uint32_t> pending{0};
   // Locked reader sections until the owner next reviews the lock's mode (see review_mode).
   static constexpr std::uint32_t review_period = 4096;
   std::uint32_t until_review = review_period;
@@ -222,6 +227,12 @@ class reader_slots_lock {
   /// The mutex writers hold: enough, without waiting for readers, for state readers never touch.
   std::mutex& writer_mutex() noexcept { return writer_mutex_; }
 
+  /// How many threads have taken a shared section of this lock so far (a thread that exits and
+  /// a new one that reuses its id count once).
+  [[nodiscard]] std::uint32_t threads_seen() const noexcept {
+    return slots_created_.load(std::memory_order_relaxed);
+  }
+
   /// True while readers announce themselves without a locked instruction (for tests).
   [[nodiscard]] bool light_readers() const noexcept {
     return light_readers_.load(std::memory_order_relaxed) != 0;
@@ -258,29 +269,39 @@ class reader_slots_lock {
     writer_mutex_.lock();
   }
 
-  /// Polls writer_active_ with loads (the line stays shared): true once it is clear.
+  /// Polls writer_active_ with loads (the line stays shared) for up to writer_spin_time: true
+  /// once it is clear. By time, not by count: a `pause` takes 12 ns on one CPU and 50 on another.
   bool writer_leaves_soon() const noexcept {
-    for (unsigned spins = 0; spins < writer_spin_limit; ++spins) {
-      if (!writer_active_.load(std::memory_order_relaxed)) return true;
-      cpu_relax();
+    const auto deadline = std::chrono::steady_clock::now() + writer_spin_time;
+    for (;;) {
+      for (unsigned spins = 0; spins < 64; ++spins) {
+        if (!writer_active_.load(std::memory_order_relaxed)) return true;
+        cpu_relax();
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return false;
     }
-    return false;
   }
-  static constexpr unsigned writer_spin_limit = 256;
+  // A write that applies a batch of pending stores (engines/memory.hpp) takes 10 to 50 us on a
+  // VM where each cache line it takes from the other core costs 0.1 us; a futex sleep and
+  // wake-up costs more than that there. Polling 3 us instead cost 2 threads a quarter of their
+  // throughput on a 1-us function (docs/performance.md).
+  static constexpr std::chrono::microseconds writer_spin_time{50};
 
   /// A light writer's look at the write rate. Frequent writes make heavy_barrier() dearer than
   /// the locked instructions it saves readers: back to those. "Frequent" follows what the
   /// barrier has cost here, and is judged on the reads between writes averaged over about 8
   /// writes, as misses come at random: one short gap is no trend. Each gap counts for at most
-  /// light_margin times what pays, so a long read-only spell is forgotten within some 20 writes.
-  /// Counters zeroed by clear() read as a long gap, which keeps the mode.
+  /// light_margin times what pays, so a long read-only spell is forgotten within some 20 writes;
+  /// the average starts there too. Both follow what pays now, so a barrier that the hypervisor
+  /// stalled once (one sample of 100 us raises the cost 8-fold) does not end light readers at
+  /// the next write. Counters zeroed by clear() read as a long gap, which keeps the mode.
   void keep_light_or_not(std::uint64_t reads) noexcept {
     const std::uint64_t pays =
         light_reads_per_write(heavy_barrier_ns.load(std::memory_order_relaxed));
     const std::uint64_t longest = pays * light_margin;
     const std::uint64_t gap =
         reads >= reads_at_last_write_ ? reads - reads_at_last_write_ : longest;
-    light_gap_average_ = (light_gap_average_ * 7 + std::min(gap, longest)) / 8;
+    light_gap_average_ = (std::min(light_gap_average_, longest) * 7 + std::min(gap, longest)) / 8;
     if (light_gap_average_ < pays) light_readers_.store(0, std::memory_order_relaxed);
   }
 
@@ -305,9 +326,7 @@ class reader_slots_lock {
       if (!timed_heavy_barrier() || !rare_enough(heavy_barrier_ns.load(std::memory_order_relaxed)))
         return;
     }
-    // The period's rate, as the average to start from: at least what the switch asks for.
-    light_gap_average_ =
-        light_margin * light_reads_per_write(heavy_barrier_ns.load(std::memory_order_relaxed));
+    light_gap_average_ = UINT64_MAX;  // no gap seen yet: as long as counts (keep_light_or_not)
     light_readers_.store(1, std::memory_order_relaxed);
   }
 
@@ -324,6 +343,7 @@ class reader_slots_lock {
     // Only thread `id` creates slot `id`, but a recycled id may find it made already.
     if (slots_[id].compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel)) {
       expected = fresh.release();
+      slots_created_.fetch_add(1, std::memory_order_relaxed);
     }
     std::uint32_t used = slots_used_.load(std::memory_order_seq_cst);
     while (used <= id &&
@@ -334,6 +354,7 @@ class reader_slots_lock {
 
   std::atomic<reader_slot*> slots_[max_slots] = {};
   std::atomic<std::uint32_t> slots_used_{0};
+  std::atomic<std::uint32_t> slots_created_{0};  // threads that have read through this lock
   // Read by every reader, written by writers only: one line, apart from the slot table.
   alignas(cache_line) std::atomic<bool> writer_active_{false};
   std::atomic<std::uint8_t> light_readers_{0};

@@ -120,7 +120,7 @@ class basic_memory {
   }
   basic_memory(const basic_memory&) = delete;
   basic_memory& operator=(const basic_memory&) = delete;
-  ~basic_memory() = default;
+  ~basic_memory() { drop_pending(); }
 
   [[nodiscard]] static constexpr std::string_view name() noexcept {
     return Index == index_kind::boost_unordered ? "boost_unordered" : "std_unordered";
@@ -183,16 +183,17 @@ class basic_memory {
   /// True when `key` has a live entry; counts nothing and leaves the eviction order alone.
   template <class K>
   [[nodiscard]] bool contains(const K& key) {
-    return read([&] { return find_live(key) != nullptr; });
+    return read([&] { return find_live(key) != nullptr || find_pending(key) != nullptr; });
   }
 
   /// The value for `key` without counting or refreshing it (single flight's second look).
   template <class K>
   [[nodiscard]] std::optional<Value> peek(const K& key) {
     return read([&]() -> std::optional<Value> {
-      const element* e = find_live(key);
-      if (e == nullptr) return std::nullopt;
-      return e->second.value;
+      if (const element* e = find_live(key)) return e->second.value;
+      const std::lock_guard hold(stripe_of(key_hash<Key>{}(key)).lock);
+      if (const pending_entry* p = find_pending_locked(key)) return *p->value;
+      return std::nullopt;
     });
   }
 
@@ -215,26 +216,48 @@ class basic_memory {
   template <class K, class MakeKey, class Compute, class OnStoreError>
   Value get_or_compute(const K& key, MakeKey&& make_key, Compute&& compute,
                        OnStoreError&& on_store_error) {
-    Key owned = make_key();
-    auto compute_alone = [&] {
+    if (!options_.thread_safe) {  // one thread by contract: no one to share
+      Key owned = make_key();
       Value value = compute();
       store_reporting(std::move(owned), value, on_store_error);
       return value;
+    }
+    // Batched stores (see pending_entry) once a second thread has used the cache; the key is
+    // built in its pending entry at once, so the flight can point at it and nothing moves later.
+    std::unique_ptr<pending_entry> node;
+    std::optional<Key> owned_here;
+    const std::uint32_t batch = ttl_ns_ == 0 ? pending_batch_for(lock_.threads_seen()) : 1;
+    if (batch > 1) {
+      node = std::make_unique<pending_entry>(make_key());
+    } else {
+      owned_here.emplace(make_key());
+    }
+    Key& owned = node ? node->key : *owned_here;
+    auto compute_alone = [&] {
+      Value value = compute();
+      store_reporting(Key(owned), value, on_store_error);
+      return value;
     };
-    if (!options_.thread_safe) return compute_alone();  // one thread by contract: no one to share
     const std::uint64_t hash = key_hash<Key>{}(owned);
-    // Fibonacci hashing spreads even a user's weak hash over the stripes.
-    flight_stripe& stripe =
-        flight_stripes_[(hash * 0x9E3779B97F4A7C15u) >> (64 - flight_stripe_bits)];
+    flight_stripe& stripe = stripe_of(hash);
     flight_type me(&owned, hash);
     std::optional<Value> stored;
     flight_type* leader = nullptr;
-    auto register_or_join = [&] {
+    auto register_or_join = [&](detail::reader_slot* slot) {
       if (const element* e = find_live(key)) {  // stored since our miss
         stored.emplace(e->second.value);
+        recount_miss_as_hit(slot);
         return;
       }
-      stripe.lock.lock();
+      const std::lock_guard hold(stripe.lock);
+      for (pending_entry* p = stripe.pending; p != nullptr; p = p->next) {
+        if (p->hash == hash && key_equal<Key>{}(p->key, key)) {
+          stored.emplace(*p->value);
+          p->read_again = true;
+          recount_miss_as_hit(slot);
+          return;
+        }
+      }
       for (flight_type* f = stripe.head; f != nullptr; f = f->next) {
         if (f->hash == hash && key_equal<Key>{}(*f->key, key)) {
           leader = f;
@@ -245,11 +268,10 @@ class basic_memory {
         me.next = stripe.head;
         stripe.head = &me;
       } else if (leader->owner != me.owner) {
-        ++leader->waiters;  // read by the leader only once it holds the exclusive lock
+        ++leader->waiters;  // read by the leader under this stripe lock, or the exclusive lock
       }
-      stripe.lock.unlock();
     };
-    read(register_or_join);
+    read_with_slot(register_or_join);
     if (stored) return std::move(*stored);
     if (leader != nullptr) {
       if (leader->owner == me.owner) return compute_alone();  // re-entrant: never wait on ourselves
@@ -265,10 +287,33 @@ class basic_memory {
       error = std::current_exception();
     }
     std::exception_ptr store_error;
-    unsigned followers;
-    {
+    unsigned followers = 0;
+    bool published = false;  // left pending, in one step with the flight's unlinking
+    bool flush = false;
+    if (node && value) {
+      try {
+        node->value.emplace(*value);
+      } catch (...) {
+        store_error = std::current_exception();
+      }
+      if (node->value) {
+        if (detail::reader_slot* slot = lock_.lock_shared()) {
+          const shared_guard guard{slot};
+          const std::lock_guard hold(stripe.lock);
+          me.unlink(stripe.head);
+          followers = me.waiters;  // final: joining takes this stripe lock
+          node->next = stripe.pending;
+          stripe.pending = node.release();
+          const std::uint32_t mine = slot->pending.load(std::memory_order_relaxed) + 1;
+          slot->pending.store(mine, std::memory_order_relaxed);
+          flush = mine >= batch;
+          published = true;
+        }
+      }
+    }
+    if (!published) {
       const exclusive_guard guard{*this};
-      if (value) {
+      if (value && !store_error) {
         try {
           put_locked(std::move(owned), Value(*value));
         } catch (...) {
@@ -282,6 +327,10 @@ class basic_memory {
       std::unique_lock lock(flight_mutex_);
       me.land(lock, flight_landed_, value ? &*value : nullptr, error);
     }
+    if (flush) {
+      const exclusive_guard guard{*this};
+      apply_pending(on_store_error);
+    }
     if (error) std::rethrow_exception(error);
     if (store_error) on_store_error(store_error);
     return std::move(*value);
@@ -290,6 +339,7 @@ class basic_memory {
   template <class K>
   bool erase(const K& key) {
     const exclusive_guard guard{*this};
+    apply_pending([](std::exception_ptr) {});  // a pending store of `key` is erased with it
     drain_access_records();
     const auto it = map_.find(key);
     if (it == map_.end()) return false;
@@ -300,6 +350,7 @@ class basic_memory {
   /// Drops every entry and zeroes the counters.
   void clear() {
     const exclusive_guard guard{*this};
+    drop_pending();
     map_.clear();
     element_of_.clear();
     free_handle_ = detail::npos;
@@ -349,7 +400,13 @@ class basic_memory {
     });
     s.evictions = evictions_.load(std::memory_order_relaxed);
     s.expirations = expirations_.load(std::memory_order_relaxed);
-    s.size = size_.load(std::memory_order_relaxed);
+    // Pending stores are held too; applied, each makes room for itself, so never past maxsize.
+    std::uint64_t pending = 0;
+    lock_.for_each_slot([&pending](const detail::reader_slot& slot) {
+      pending += slot.pending.load(std::memory_order_relaxed);
+    });
+    s.size = size_.load(std::memory_order_relaxed) + pending;
+    if (capacity_ != 0 && s.size > capacity_) s.size = capacity_;
     s.capacity = capacity_;
     return s;
   }
@@ -406,6 +463,19 @@ class basic_memory {
     }
     const shared_guard guard{slot};
     return lookup();
+  }
+
+  /// read(), for a thread-safe engine, handing `lookup` this thread's slot (nullptr when the
+  /// thread has none and the exclusive lock is held instead).
+  template <class F>
+  auto read_with_slot(F&& lookup) {
+    detail::reader_slot* slot = lock_.lock_shared();
+    if (slot == nullptr) {
+      std::lock_guard lock(lock_);
+      return lookup(slot);
+    }
+    const shared_guard guard{slot};
+    return lookup(slot);
   }
 
   /// The lookup proper, inside whatever lock the caller holds. `apply_now`: apply the access to
@@ -593,7 +663,8 @@ class basic_memory {
   }
 
   // ---- writes (exclusive) --------------------------------------------------------------------
-  void put_locked(Key&& key, Value&& value) {
+  /// Stores `value` for `key` (exclusive lock held) and returns the entry's handle.
+  std::uint32_t put_locked(Key&& key, Value&& value) {
     drain_access_records();
     const std::int64_t now = ttl_ns_ != 0 ? now_ns() : 0;
     if (ttl_ns_ != 0) purge_expired(now);
@@ -605,10 +676,10 @@ class basic_memory {
         age_order_.move_to_back(age_links_, e.handle);
       }
       apply_access(e.handle);
-      return;
+      return e.handle;
     }
     if (capacity_ != 0 && map_.size() >= capacity_) evict_one();
-    insert_new(std::move(key), std::move(value), now);
+    return insert_new(std::move(key), std::move(value), now);
   }
 
   template <class OnStoreError>
@@ -622,6 +693,110 @@ class basic_memory {
 
   // ---- single flight (guarded by the writer mutex) -------------------------------------------
   using flight_type = detail::flight<Key, Value>;
+
+  // ---- pending stores ------------------------------------------------------------------------
+  // Once a second thread uses the cache, a computed value is not stored at once: it is left
+  // pending in its key's flight stripe, where a miss on that key finds it (under the stripe's
+  // spin lock, as it finds a flight), and a thread's pending_batch_for()-th pending store
+  // applies every pending store in one exclusive section. An exclusive section moves a handful
+  // of cache lines between cores (the lock, the other threads' slots, the map's header), which
+  // on a VM costs more than a 1-us function: batching shares that cost out. Without a ttl only,
+  // so that an entry's expiry counts from its computation.
+  struct pending_entry {
+    explicit pending_entry(Key&& k) : key(std::move(k)), hash(key_hash<Key>{}(key)) {}
+    Key key;
+    std::optional<Value> value;  // set once computed
+    std::uint64_t hash;
+    pending_entry* next = nullptr;
+    bool read_again = false;  // found by a miss while pending: an access for the policy
+  };
+  /// Stores a thread leaves pending before it applies them all: 16, fewer in a small cache, so
+  /// that every thread's batch together stays within a 64th of maxsize (s3fifo's small queue
+  /// is a tenth: a batch must not push its own entries out before they can be read again).
+  /// 1 (one thread so far, or a cache too small): no batching.
+  std::uint32_t pending_batch_for(std::uint32_t threads) const noexcept {
+    if (threads < 2) return 1;
+    if (capacity_ == 0) return 16;
+    return static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(16, capacity_ / (std::uint64_t{64} * threads)));
+  }
+
+  struct flight_stripe;
+  /// Fibonacci hashing spreads even a user's weak hash over the stripes.
+  flight_stripe& stripe_of(std::uint64_t hash) noexcept {
+    return flight_stripes_[(hash * 0x9E3779B97F4A7C15u) >> (64 - flight_stripe_bits)];
+  }
+
+  /// The pending entry for `key` in its stripe, whose lock the caller holds (or the exclusive).
+  template <class K>
+  const pending_entry* find_pending_locked(const K& key) {
+    const std::uint64_t hash = key_hash<Key>{}(key);
+    for (const pending_entry* p = stripe_of(hash).pending; p != nullptr; p = p->next) {
+      if (p->hash == hash && key_equal<Key>{}(p->key, key)) return p;
+    }
+    return nullptr;
+  }
+  template <class K>
+  const pending_entry* find_pending(const K& key) {
+    const std::lock_guard hold(stripe_of(key_hash<Key>{}(key)).lock);
+    return find_pending_locked(key);
+  }
+
+  /// A miss (counted by get()) whose value was stored or left pending by another thread before
+  /// it could compute it: counted as the hit it is.
+  void recount_miss_as_hit(detail::reader_slot* slot) noexcept {
+    // A clear() since the miss zeroed the counters: then there is no miss to take back.
+    if (slot == nullptr) {  // counted by get_exclusive()
+      if (overflow_misses_.load(std::memory_order_relaxed) != 0)
+        overflow_misses_.fetch_sub(1, std::memory_order_relaxed);
+      overflow_hits_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (const std::uint64_t misses = slot->misses.load(std::memory_order_relaxed); misses != 0)
+      slot->misses.store(misses - 1, std::memory_order_relaxed);
+    detail::reader_slot::bump(slot->hits);
+  }
+
+  /// Stores every pending entry, oldest first within a stripe. Caller holds the exclusive lock,
+  /// so no stripe lock is needed: stripes change only inside shared sections. A store that
+  /// fails goes to `on_error` and the others go on.
+  template <class OnError>
+  void apply_pending(OnError&& on_error) noexcept {
+    for (flight_stripe& stripe : flight_stripes_) {
+      pending_entry* newest_first = std::exchange(stripe.pending, nullptr);
+      pending_entry* oldest_first = nullptr;
+      while (newest_first != nullptr) {
+        pending_entry* entry = newest_first;
+        newest_first = entry->next;
+        entry->next = oldest_first;
+        oldest_first = entry;
+      }
+      while (oldest_first != nullptr) {
+        const std::unique_ptr<pending_entry> entry(std::exchange(oldest_first, oldest_first->next));
+        try {
+          const std::uint32_t h = put_locked(std::move(entry->key), std::move(*entry->value));
+          if (entry->read_again) apply_access(h);
+        } catch (...) {
+          try {
+            on_error(std::current_exception());
+          } catch (...) {  // a logger that throws must not lose the other entries
+          }
+        }
+      }
+    }
+    lock_.for_each_slot(
+        [](detail::reader_slot& s) { s.pending.store(0, std::memory_order_relaxed); });
+  }
+
+  /// Deletes every pending entry unstored (clear(), the destructor).
+  void drop_pending() noexcept {
+    for (flight_stripe& stripe : flight_stripes_) {
+      while (stripe.pending != nullptr)
+        delete std::exchange(stripe.pending, stripe.pending->next);
+    }
+    lock_.for_each_slot(
+        [](detail::reader_slot& s) { s.pending.store(0, std::memory_order_relaxed); });
+  }
   std::uint32_t allocate_handle() {
     if (free_handle_ != detail::npos) {
       const std::uint32_t h = free_handle_;
@@ -660,7 +835,7 @@ class basic_memory {
     free_handle_ = h;
   }
 
-  void insert_new(Key&& key, Value&& value, std::int64_t now) {
+  std::uint32_t insert_new(Key&& key, Value&& value, std::int64_t now) {
     const std::uint32_t h = allocate_handle();
     if (ttl_ns_ != 0) expires_at_[h] = now + ttl_ns_;
     typename map_type::iterator it;
@@ -687,6 +862,7 @@ class basic_memory {
     if (ttl_ns_ != 0) age_order_.push_back(age_links_, h);
     size_.store(map_.size(), std::memory_order_relaxed);
     if (advisor_) advisor_->feed(node_hash(this, h));
+    return h;
   }
 
   void remove(typename map_type::iterator it) noexcept {
@@ -776,6 +952,7 @@ class basic_memory {
   struct alignas(detail::cache_line) flight_stripe {
     detail::spin_lock lock;
     flight_type* head = nullptr;
+    pending_entry* pending = nullptr;  // newest first
   };
   static constexpr unsigned flight_stripe_bits = 4;
   flight_stripe flight_stripes_[1u << flight_stripe_bits];
