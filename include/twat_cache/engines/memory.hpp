@@ -191,8 +191,8 @@ class basic_memory {
   [[nodiscard]] std::optional<Value> peek(const K& key) {
     return read([&]() -> std::optional<Value> {
       if (const element* e = find_live(key)) return e->second.value;
-      const std::lock_guard hold(stripe_of(key_hash<Key>{}(key)).lock);
-      if (const pending_entry* p = find_pending_locked(key)) return *p->value;
+      // Set before it was published, and stays until an exclusive section: no lock to copy it.
+      if (const pending_entry* p = find_pending(key)) return *p->value;
       return std::nullopt;
     });
   }
@@ -250,13 +250,11 @@ class basic_memory {
         return;
       }
       const std::lock_guard hold(stripe.lock);
-      for (pending_entry* p = stripe.pending; p != nullptr; p = p->next) {
-        if (p->hash == hash && key_equal<Key>{}(p->key, key)) {
-          stored.emplace(*p->value);
-          p->read_again = true;
-          recount_miss_as_hit(slot);
-          return;
-        }
+      if (pending_entry* p = find_pending_locked(key, hash)) {
+        stored.emplace(*p->value);
+        p->read_again = true;
+        recount_miss_as_hit(slot);
+        return;
       }
       for (flight_type* f = stripe.head; f != nullptr; f = f->next) {
         if (f->hash == hash && key_equal<Key>{}(*f->key, key)) {
@@ -727,19 +725,21 @@ class basic_memory {
     return flight_stripes_[(hash * 0x9E3779B97F4A7C15u) >> (64 - flight_stripe_bits)];
   }
 
-  /// The pending entry for `key` in its stripe, whose lock the caller holds (or the exclusive).
+  /// The pending entry for `key` (whose hash is `hash`) in its stripe, whose lock the caller
+  /// holds (or the exclusive lock).
   template <class K>
-  const pending_entry* find_pending_locked(const K& key) {
-    const std::uint64_t hash = key_hash<Key>{}(key);
-    for (const pending_entry* p = stripe_of(hash).pending; p != nullptr; p = p->next) {
+  pending_entry* find_pending_locked(const K& key, std::uint64_t hash) {
+    for (pending_entry* p = stripe_of(hash).pending; p != nullptr; p = p->next) {
       if (p->hash == hash && key_equal<Key>{}(p->key, key)) return p;
     }
     return nullptr;
   }
+  /// The same, taking the stripe lock (inside a shared section: the entry then stays).
   template <class K>
   const pending_entry* find_pending(const K& key) {
-    const std::lock_guard hold(stripe_of(key_hash<Key>{}(key)).lock);
-    return find_pending_locked(key);
+    const std::uint64_t hash = key_hash<Key>{}(key);
+    const std::lock_guard hold(stripe_of(hash).lock);
+    return find_pending_locked(key, hash);
   }
 
   /// A miss (counted by get()) whose value was stored or left pending by another thread before
