@@ -454,13 +454,7 @@ class basic_memory {
   template <class F>
   auto read(F&& lookup) {
     if (!options_.thread_safe) return lookup();
-    detail::reader_slot* slot = lock_.lock_shared();
-    if (slot == nullptr) {
-      std::lock_guard lock(lock_);
-      return lookup();
-    }
-    const shared_guard guard{slot};
-    return lookup();
+    return read_with_slot([&lookup](detail::reader_slot*) { return lookup(); });
   }
 
   /// read(), for a thread-safe engine, handing `lookup` this thread's slot (nullptr when the
