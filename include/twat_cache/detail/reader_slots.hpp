@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -23,6 +22,7 @@
 #include <twat_cache/config.hpp>
 #include <twat_cache/detail/heavy_barrier.hpp>
 #include <twat_cache/detail/spin_lock.hpp>
+#include <twat_cache/detail/writer_gate.hpp>
 #include <vector>
 
 TWAT_CACHE_BEGIN_NAMESPACE
@@ -144,14 +144,14 @@ class reader_slots_lock {
         std::atomic_signal_fence(std::memory_order_seq_cst);
         // The mode is read again: a writer that switched readers back to locked instructions
         // skips heavy_barrier() from then on, so a stale light announcement must not stand.
-        if (TWAT_CACHE_LIKELY(!writer_active_.load(std::memory_order_acquire) &&
+        if (TWAT_CACHE_LIKELY(!gate_.excludes_readers(std::memory_order_acquire) &&
                               light_readers_.load(std::memory_order_relaxed))) {
           return slot;
         }
       } else {
         // exchange, not store: g++ compiles a seq_cst store to mov+mfence, slower than xchg.
         slot->active.exchange(1, std::memory_order_seq_cst);
-        if (TWAT_CACHE_LIKELY(!writer_active_.load(std::memory_order_seq_cst))) {
+        if (TWAT_CACHE_LIKELY(!gate_.excludes_readers(std::memory_order_seq_cst))) {
           if (TWAT_CACHE_UNLIKELY(--slot->until_review == 0)) review_mode(*slot);
           return slot;
         }
@@ -175,14 +175,14 @@ class reader_slots_lock {
     if (light_readers_.load(std::memory_order_relaxed)) {
       slot->active.store(1, std::memory_order_relaxed);
       std::atomic_signal_fence(std::memory_order_seq_cst);
-      if (TWAT_CACHE_LIKELY(!writer_active_.load(std::memory_order_acquire) &&
+      if (TWAT_CACHE_LIKELY(!gate_.excludes_readers(std::memory_order_acquire) &&
                             light_readers_.load(std::memory_order_relaxed))) {
         return true;
       }
     } else {
       if (TWAT_CACHE_UNLIKELY(slot->until_review <= 1)) return false;  // lock_shared() reviews
       slot->active.exchange(1, std::memory_order_seq_cst);
-      if (TWAT_CACHE_LIKELY(!writer_active_.load(std::memory_order_seq_cst))) {
+      if (TWAT_CACHE_LIKELY(!gate_.excludes_readers(std::memory_order_seq_cst))) {
         --slot->until_review;
         return true;
       }
@@ -196,8 +196,7 @@ class reader_slots_lock {
   }
 
   void lock() {
-    lock_writer_mutex();
-    writer_active_.store(true, std::memory_order_seq_cst);
+    gate_.lock_excluding();
     const bool light = light_readers_.load(std::memory_order_relaxed) != 0;
     if (light) full_barrier_on_every_cpu();
     std::uint64_t reads = 0;
@@ -205,7 +204,7 @@ class reader_slots_lock {
     for (std::uint32_t i = 0; i < used; ++i) {
       reader_slot* slot = slots_[i].load(std::memory_order_acquire);
       if (slot == nullptr) continue;
-      for (unsigned spins = 0; slot->active.load(std::memory_order_acquire) != 0; ++spins) {
+      for (unsigned spins = 0; slot->active.load(std::memory_order_seq_cst) != 0; ++spins) {
         if (spins > 64) std::this_thread::yield();
       }
       reads +=
@@ -216,16 +215,10 @@ class reader_slots_lock {
     reads_at_last_write_ = reads;
   }
 
-  void unlock() noexcept {
-    release_readers();
-    writer_mutex_.unlock();
-  }
-
-  /// Half of unlock(): readers may enter again; the writer mutex stays held by the caller.
-  void release_readers() noexcept { writer_active_.store(false, std::memory_order_release); }
+  void unlock() noexcept { gate_.unlock(); }
 
   /// The mutex writers hold: enough, without waiting for readers, for state readers never touch.
-  std::mutex& writer_mutex() noexcept { return writer_mutex_; }
+  writer_gate& writer_mutex() noexcept { return gate_; }
 
   /// How many threads have taken a shared section of this lock so far (a thread that exits and
   /// a new one that reuses its id count once).
@@ -254,38 +247,8 @@ class reader_slots_lock {
   // that (so the mode does not flap: with a bare-metal barrier, at most 4 writes in 4,096 reads).
   static constexpr std::uint64_t light_margin = 16;
 
-  /// A reader that met a writer: writes are short (a store and maybe an eviction), shorter than
-  /// a futex sleep and wake-up, so it polls for a while (loads only: the line stays shared)
-  /// before it sleeps on the writer mutex.
-  TWAT_CACHE_NOINLINE void wait_for_writer() {
-    if (!writer_leaves_soon()) std::lock_guard wait(writer_mutex_);
-  }
-
-  /// The writer mutex, for a writer: while another writer is in its (short) section, poll
-  /// before sleeping, as a reader does.
-  void lock_writer_mutex() {
-    if (writer_mutex_.try_lock()) return;
-    if (writer_leaves_soon() && writer_mutex_.try_lock()) return;
-    writer_mutex_.lock();
-  }
-
-  /// Polls writer_active_ with loads (the line stays shared) for up to writer_spin_time: true
-  /// once it is clear. By time, not by count: a `pause` takes 12 ns on one CPU and 50 on another.
-  bool writer_leaves_soon() const noexcept {
-    const auto deadline = std::chrono::steady_clock::now() + writer_spin_time;
-    for (;;) {
-      for (unsigned spins = 0; spins < 64; ++spins) {
-        if (!writer_active_.load(std::memory_order_relaxed)) return true;
-        cpu_relax();
-      }
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-    }
-  }
-  // A write that applies a batch of pending stores (engines/memory.hpp) takes 10 to 50 us on a
-  // VM where each cache line it takes from the other core costs 0.1 us; a futex sleep and
-  // wake-up costs more than that there. Polling 3 us instead cost 2 threads a quarter of their
-  // throughput on a 1-us function (docs/performance.md).
-  static constexpr std::chrono::microseconds writer_spin_time{50};
+  /// A reader that met a writer: waits until readers may enter (polls, then sleeps).
+  TWAT_CACHE_NOINLINE void wait_for_writer() { gate_.wait_for_readers_allowed(); }
 
   /// A light writer's look at the write rate. Frequent writes make heavy_barrier() dearer than
   /// the locked instructions it saves readers: back to those. "Frequent" follows what the
@@ -309,7 +272,7 @@ class reader_slots_lock {
   TWAT_CACHE_NOINLINE void review_mode(reader_slot& slot) {
     slot.until_review = reader_slot::review_period;
     if (!heavy_barrier_available()) return;
-    std::unique_lock lock(writer_mutex_, std::try_to_lock);
+    std::unique_lock lock(gate_, std::try_to_lock);
     if (!lock.owns_lock()) return;
     const std::uint64_t writes = writes_ - writes_at_review_;
     writes_at_review_ = writes_;
@@ -356,10 +319,9 @@ class reader_slots_lock {
   std::atomic<std::uint32_t> slots_used_{0};
   std::atomic<std::uint32_t> slots_created_{0};  // threads that have read through this lock
   // Read by every reader, written by writers only: one line, apart from the slot table.
-  alignas(cache_line) std::atomic<bool> writer_active_{false};
+  alignas(cache_line) writer_gate gate_;
   std::atomic<std::uint8_t> light_readers_{0};
-  std::mutex writer_mutex_;
-  // Guarded by writer_mutex_.
+  // Guarded by the writer mutex (gate_).
   std::uint64_t writes_ = 0;
   std::uint64_t writes_at_review_ = 0;
   std::uint64_t reads_at_last_write_ = 0;
