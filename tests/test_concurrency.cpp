@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <thread>
 #include <twat_cache/cache.hpp>
+#include <twat_cache/detail/writer_gate.hpp>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -311,6 +312,77 @@ TEST_CASE("once several threads use a cache, stores wait in batches and are neve
   CHECK(g.stats().evictions > 0);
 }
 
+TEST_CASE("threads that wait out a long write are woken when it ends") {
+  // The writers' lock word: waiters poll for 50 us, then sleep on the word. A write longer
+  // than that (a clear() of a large cache, a thread preempted while writing) must wake them all.
+  twat_cache::detail::writer_gate gate;
+  std::atomic<int> readers_in{0};
+  std::atomic<int> writers_in{0};
+
+  gate.lock_excluding();
+  CHECK_FALSE(gate.try_lock());
+  CHECK(gate.excludes_readers(std::memory_order_seq_cst));
+  std::vector<std::thread> waiting;
+  for (int i = 0; i < 2; ++i) {
+    waiting.emplace_back([&] {
+      gate.wait_for_readers_allowed();
+      readers_in.fetch_add(1);
+    });
+  }
+  waiting.emplace_back([&] {
+    gate.lock();  // the writer mutex alone
+    writers_in.fetch_add(1);
+    CHECK_FALSE(gate.excludes_readers(std::memory_order_seq_cst));
+    gate.unlock();
+  });
+  std::this_thread::sleep_for(20ms);  // 400 times the polling: they sleep by now
+  CHECK(readers_in.load() == 0);
+  CHECK(writers_in.load() == 0);
+  gate.unlock();
+  for (auto& t : waiting)
+    t.join();
+  CHECK(readers_in.load() == 2);
+  CHECK(writers_in.load() == 1);
+  CHECK(gate.try_lock());  // free again, with no sleeper's mark left behind
+  CHECK_FALSE(gate.excludes_readers(std::memory_order_seq_cst));
+  gate.unlock();
+}
+
+TEST_CASE("values left pending by threads that stopped are stored once they are read") {
+  // Stores wait in batches of 16 per thread (previous test). Threads that leave a few pending
+  // and stop must not leave them so for good: until stored, every read of one takes the miss
+  // path. Reads of pending values count toward a batch as stores do.
+  std::atomic<int> calls{0};
+  const auto plus_one = [&calls](int x) {
+    calls.fetch_add(1);
+    return x + 1;
+  };
+  auto f = twat_cache::mcache(plus_one, {.maxsize = 10'000});
+  REQUIRE(f(1000) == 1001);  // stored at once: only this thread has used the cache so far
+  run_threads(2, [&](int t) {
+    for (int k = 0; k < 4; ++k)
+      (void)f(t * 100 + k);  // pending: a second thread uses the cache, and no batch is full
+  });
+  REQUIRE(f.engine().pending_stores() == 8);
+
+  const int calls_before = calls.load();
+  const auto hits_before = f.stats().hits;
+  for (int round = 0; round < 4; ++round) {
+    for (int t = 0; t < 2; ++t) {
+      for (int k = 0; k < 4; ++k)
+        CHECK(f(t * 100 + k) == t * 100 + k + 1);
+    }
+  }
+  CHECK(calls.load() == calls_before);
+  CHECK(f.stats().hits == hits_before + 32);
+  CHECK(f.engine().pending_stores() == 0);  // the 16th read of a pending value stored them all
+  for (int t = 0; t < 2; ++t) {
+    for (int k = 0; k < 4; ++k)
+      CHECK(f.contains(t * 100 + k));
+  }
+  CHECK(f.stats().size == 9);
+}
+
 TEST_CASE("what counts as rare writes follows what the writer's barrier costs here") {
   // On a VM the barrier that fence-free hits need from each writer can cost 100 times what it
   // does on bare metal (15 us against 0.15 us). The same write rate must then keep hits on
@@ -331,7 +403,7 @@ TEST_CASE("what counts as rare writes follows what the writer's barrier costs he
     for (int i = 0; i < 3 * 4'096; ++i)  // reads alone: a review period without writes
       REQUIRE(f(i % keys) == (i % keys) * 5 - 2);
     REQUIRE(f.engine().light_readers());
-    for (int w = 1; w <= 60; ++w) {  // then one write in every 4,000 calls
+    for (int w = 1; w <= 60; ++w) {        // then one write in every 4,000 calls
       heavy_barrier_ns.store(barrier_ns);  // as if each write had measured it so
       REQUIRE(f(keys * w) == keys * w * 5 - 2);
       for (int i = 0; i < reads_per_write; ++i)

@@ -96,6 +96,9 @@ struct alignas(cache_line) reader_slot {
   // `buffered`: raised by the owner inside a shared section, zeroed under the exclusive lock;
   // atomic (with a load and a store) as stats() reads it at any time.
   std::atomic<std::uint32_t> pending{0};
+  // Pending values this thread found since the last batch was applied: owner-raised, zeroed
+  // under the exclusive lock, like `buffered`.
+  std::uint32_t pending_reads = 0;
   // Locked reader sections until the owner next reviews the lock's mode (see review_mode).
   static constexpr std::uint32_t review_period = 4096;
   std::uint32_t until_review = review_period;

@@ -242,6 +242,7 @@ class basic_memory {
     flight_stripe& stripe = stripe_of(hash);
     flight_type me(&owned, hash);
     std::optional<Value> stored;
+    bool flush_found = false;
     flight_type* leader = nullptr;
     auto register_or_join = [&](detail::reader_slot* slot) {
       if (const element* e = find_live(key)) {  // stored since our miss
@@ -254,6 +255,10 @@ class basic_memory {
         stored.emplace(*p->value);
         p->read_again = true;
         recount_miss_as_hit(slot);
+        // Reads of pending values count toward a flush as stores do: a hot value left pending
+        // by a thread that then stopped missing would otherwise take this path until some
+        // thread's next batch of stores, which a read-only spell may never bring.
+        if (slot != nullptr && ++slot->pending_reads >= batch) flush_found = true;
         return;
       }
       for (flight_type* f = stripe.head; f != nullptr; f = f->next) {
@@ -270,7 +275,10 @@ class basic_memory {
       }
     };
     read_with_slot(register_or_join);
-    if (stored) return std::move(*stored);
+    if (stored) {
+      if (flush_found) apply_pending_now(on_store_error);
+      return std::move(*stored);
+    }
     if (leader != nullptr) {
       if (leader->owner == me.owner) return compute_alone();  // re-entrant: never wait on ourselves
       std::unique_lock lock(flight_mutex_);
@@ -325,10 +333,7 @@ class basic_memory {
       std::unique_lock lock(flight_mutex_);
       me.land(lock, flight_landed_, value ? &*value : nullptr, error);
     }
-    if (flush) {
-      const exclusive_guard guard{*this};
-      apply_pending(on_store_error);
-    }
+    if (flush) apply_pending_now(on_store_error);
     if (error) std::rethrow_exception(error);
     if (store_error) on_store_error(store_error);
     return std::move(*value);
@@ -374,6 +379,15 @@ class basic_memory {
   /// platform has an asymmetric fence). Diagnostic: the lock switches by itself.
   [[nodiscard]] bool light_readers() const noexcept { return lock_.light_readers(); }
 
+  /// Computed values held pending, not yet in the map (see pending_entry). Diagnostic.
+  [[nodiscard]] std::uint64_t pending_stores() const noexcept {
+    std::uint64_t pending = 0;
+    lock_.for_each_slot([&pending](const detail::reader_slot& slot) {
+      pending += slot.pending.load(std::memory_order_relaxed);
+    });
+    return pending;
+  }
+
   /// What-if: the hit ratio of every policy at 0.5x, 1x and 2x maxsize on this cache's keys so far.
   /// Needs mcache_options::advisor (else config_error).
   [[nodiscard]] cache_advice advise() const {
@@ -399,11 +413,7 @@ class basic_memory {
     s.evictions = evictions_.load(std::memory_order_relaxed);
     s.expirations = expirations_.load(std::memory_order_relaxed);
     // Pending stores are held too; applied, each makes room for itself, so never past maxsize.
-    std::uint64_t pending = 0;
-    lock_.for_each_slot([&pending](const detail::reader_slot& slot) {
-      pending += slot.pending.load(std::memory_order_relaxed);
-    });
-    s.size = size_.load(std::memory_order_relaxed) + pending;
+    s.size = size_.load(std::memory_order_relaxed) + pending_stores();
     if (capacity_ != 0 && s.size > capacity_) s.size = capacity_;
     s.capacity = capacity_;
     return s;
@@ -778,8 +788,14 @@ class basic_memory {
         }
       }
     }
-    lock_.for_each_slot(
-        [](detail::reader_slot& s) { s.pending.store(0, std::memory_order_relaxed); });
+    reset_pending_counts();
+  }
+
+  /// apply_pending() in an exclusive section of its own (a full batch, stored or read).
+  template <class OnError>
+  void apply_pending_now(OnError&& on_error) {
+    const exclusive_guard guard{*this};
+    apply_pending(on_error);
   }
 
   /// Deletes every pending entry unstored (clear(), the destructor).
@@ -788,8 +804,15 @@ class basic_memory {
       while (stripe.pending != nullptr)
         delete std::exchange(stripe.pending, stripe.pending->next);
     }
-    lock_.for_each_slot(
-        [](detail::reader_slot& s) { s.pending.store(0, std::memory_order_relaxed); });
+    reset_pending_counts();
+  }
+
+  /// No entry is pending any more: every thread's counts of them start again.
+  void reset_pending_counts() noexcept {
+    lock_.for_each_slot([](detail::reader_slot& s) {
+      s.pending.store(0, std::memory_order_relaxed);
+      s.pending_reads = 0;
+    });
   }
   std::uint32_t allocate_handle() {
     if (free_handle_ != detail::npos) {
