@@ -238,7 +238,7 @@ class basic_memory {
       store_reporting(Key(owned), value, on_store_error);
       return value;
     };
-    const std::uint64_t hash = key_hash<Key>{}(owned);
+    const std::uint64_t hash = node ? node->hash : key_hash<Key>{}(owned);  // hashed once
     flight_stripe& stripe = stripe_of(hash);
     flight_type me(&owned, hash);
     std::optional<Value> stored;
