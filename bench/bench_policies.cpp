@@ -20,6 +20,13 @@
 //                                           no single flight, no statistics): how far 2
 //                                           threads sharing one cache can scale when one call
 //                                           in ten writes to it
+//   mt/<zipf90 or zipf90_1us>/limit_featured the same table doing the least of what mcache's
+//                                           default does besides: hits raise a 2-bit counter
+//                                           that eviction reads (CLOCK, as s3fifo's main
+//                                           queue), and a miss looks again and registers its
+//                                           flight under the shard lock before computing
+//                                           (single flight): how far a redesign of mcache
+//                                           around readers that never wait could scale
 //   memory/int_int/1M/<policy>              live heap bytes per entry after memoizing keys
 //                                           0..999,999 with maxsize 1,000,000 (counters
 //                                           bytes_per_entry, overhead_per_entry beyond the 8
@@ -372,7 +379,12 @@ inline void spin_pause() {
 /// a sequence lock (a hit reads the shard's sequence number and writes nothing; a miss takes the
 /// shard's spin lock and bumps the sequence twice), FIFO eviction per shard, no single flight, no
 /// statistics, no TTL. Not a cache to use: an insert can make a concurrent hit retry.
-template <class F>
+/// Featured: also what mcache's default does per call (see limit_featured above): a hit raises
+/// its entry's 2-bit counter (written only while below 3, as s3fifo's touch), eviction gives an
+/// entry with a count another round (CLOCK), and a miss takes the shard lock once more before
+/// computing, to look again and register its flight (waiters are not modelled: Zipf misses of
+/// one key by both threads at once are rare).
+template <class F, bool Featured = false>
 class limit_shared_cache {
  public:
   explicit limit_shared_cache(F f) : f_(f), shards_(std::make_unique<shard[]>(shard_count)) {}
@@ -383,6 +395,12 @@ class limit_shared_cache {
     int value = 0;
     hit = s.find(key, value);
     if (!hit) {
+      if constexpr (Featured) {
+        if (s.register_flight(key, value)) {  // stored since the lookup
+          hit = true;
+          return value;
+        }
+      }
       value = f_(key);
       s.insert(key, value);
     }
@@ -402,12 +420,42 @@ class limit_shared_cache {
     std::atomic<bool> locked{false};
     std::atomic<int> keys[slot_count];
     std::atomic<int> values[slot_count];
-    int fifo[per_shard] = {};  // writers only
+    std::atomic<std::uint8_t> counts[Featured ? slot_count : 1];  // reads, capped at 3
+    int fifo[per_shard] = {};                                     // writers only
     std::uint32_t fifo_head = 0, fifo_size = 0;
+    std::vector<int> flights;  // keys being computed (Featured)
 
     shard() {
       for (auto& k : keys)
         k.store(empty, std::memory_order_relaxed);
+      for (auto& c : counts)
+        c.store(0, std::memory_order_relaxed);
+      flights.reserve(8);
+    }
+    void lock() {
+      while (locked.exchange(true, std::memory_order_acquire)) {
+        while (locked.load(std::memory_order_relaxed))
+          spin_pause();
+      }
+    }
+    void unlock() { locked.store(false, std::memory_order_release); }
+    /// Single flight's second look and registration: true (and `value`) if `key` was stored
+    /// since the lookup.
+    bool register_flight(int key, int& value) {
+      lock();
+      const std::uint32_t i = probe(key);
+      const bool stored = keys[i].load(std::memory_order_relaxed) == key;
+      if (stored) {
+        value = values[i].load(std::memory_order_relaxed);
+      } else {
+        flights.push_back(key);
+      }
+      unlock();
+      return stored;
+    }
+    void touch(std::uint32_t i) {
+      const std::uint8_t c = counts[i].load(std::memory_order_relaxed);
+      if (c < 3) counts[i].store(static_cast<std::uint8_t>(c + 1), std::memory_order_relaxed);
     }
     static std::uint32_t home(int key) {
       const std::uint64_t h = static_cast<std::uint64_t>(static_cast<std::uint32_t>(key)) * golden;
@@ -420,7 +468,7 @@ class limit_shared_cache {
         i = (i + 1) & mask;
       return i;
     }
-    bool find(int key, int& value) const {
+    bool find(int key, int& value) {
       for (;;) {
         const std::uint32_t before = sequence.load(std::memory_order_acquire);
         if (before & 1) {
@@ -432,21 +480,31 @@ class limit_shared_cache {
         const int v = values[i].load(std::memory_order_relaxed);
         std::atomic_thread_fence(std::memory_order_acquire);
         if (sequence.load(std::memory_order_relaxed) == before) {
+          if constexpr (Featured) {
+            if (found) touch(i);
+          }
           value = v;
           return found;
         }
       }
     }
     void insert(int key, int value) {
-      while (locked.exchange(true, std::memory_order_acquire)) {
-        while (locked.load(std::memory_order_relaxed))
-          spin_pause();
-      }
+      lock();
       if (keys[probe(key)].load(std::memory_order_relaxed) != key) {  // not stored meanwhile
         const std::uint32_t seq = sequence.load(std::memory_order_relaxed);
         sequence.store(seq + 1, std::memory_order_relaxed);
         std::atomic_thread_fence(std::memory_order_release);
         if (fifo_size == per_shard) {
+          if constexpr (Featured) {  // CLOCK: an entry read since it last came round goes again
+            // Ends: hits touch only between writes (their sequence check fails during one).
+            for (;;) {
+              const std::uint32_t at = probe(fifo[fifo_head]);
+              const std::uint8_t c = counts[at].load(std::memory_order_relaxed);
+              if (c == 0) break;
+              counts[at].store(static_cast<std::uint8_t>(c - 1), std::memory_order_relaxed);
+              fifo_head = (fifo_head + 1) % per_shard;  // the ring keeps it, now at the back
+            }
+          }
           erase_at(probe(fifo[fifo_head]));
           fifo[fifo_head] = key;
           fifo_head = (fifo_head + 1) % per_shard;
@@ -456,9 +514,17 @@ class limit_shared_cache {
         const std::uint32_t i = probe(key);
         keys[i].store(key, std::memory_order_relaxed);
         values[i].store(value, std::memory_order_relaxed);
+        if constexpr (Featured) counts[i].store(0, std::memory_order_relaxed);
         sequence.store(seq + 2, std::memory_order_release);
       }
-      locked.store(false, std::memory_order_release);
+      if constexpr (Featured) {  // the flight lands
+        const auto it = std::find(flights.begin(), flights.end(), key);
+        if (it != flights.end()) {
+          *it = flights.back();
+          flights.pop_back();
+        }
+      }
+      unlock();
     }
     /// Linear probing's deletion: later keys of the run move back over the hole.
     void erase_at(std::uint32_t hole) {
@@ -468,6 +534,9 @@ class limit_shared_cache {
         if (((j - home(k)) & mask) >= ((j - hole) & mask)) {  // the hole is on k's probe path
           keys[hole].store(k, std::memory_order_relaxed);
           values[hole].store(values[j].load(std::memory_order_relaxed), std::memory_order_relaxed);
+          if constexpr (Featured)
+            counts[hole].store(counts[j].load(std::memory_order_relaxed),
+                               std::memory_order_relaxed);
           hole = j;
         }
       }
@@ -481,6 +550,8 @@ class limit_shared_cache {
 
 using any_limit_shared =
     std::variant<limit_shared_cache<decltype(f_int)>, limit_shared_cache<decltype(f_1us)>>;
+using any_limit_featured = std::variant<limit_shared_cache<decltype(f_int), true>,
+                                        limit_shared_cache<decltype(f_1us), true>>;
 
 /// A workload's caches, made before any benchmark runs (so no thread races the setup).
 struct workload_caches {
@@ -489,6 +560,7 @@ struct workload_caches {
   std::vector<std::pair<tc::policy, any_memo>> shared;  // one shared mcache per policy
   std::vector<any_memo> private_memos;  // limit_private: thread i calls its own s3fifo mcache
   std::optional<any_limit_shared> limit_shared;
+  std::optional<any_limit_featured> limit_featured;
 };
 std::vector<workload_caches>* caches = nullptr;
 
@@ -635,6 +707,13 @@ void register_all(const std::vector<tc::policy>& policies) {
         std::visit([&](auto& limit) { bench_limit_shared(st, limit, c.stream); }, *c.limit_shared);
       });
     }
+    if ((*caches)[n].limit_featured) {
+      register_mt(prefix + "limit_featured", [n](benchmark::State& st) {
+        workload_caches& c = (*caches)[n];
+        std::visit([&](auto& limit) { bench_limit_shared(st, limit, c.stream); },
+                   *c.limit_featured);
+      });
+    }
   }
   for (const tc::policy p : policies) {
     const std::string name = "memory/int_int/1M/" + policy_str(p);
@@ -672,18 +751,20 @@ int main(int argc, char** argv) {
     }
     if (w.costly) {
       c.limit_shared.emplace(std::in_place_index<1>, f_1us);
+      c.limit_featured.emplace(std::in_place_index<1>, f_1us);
     } else {
       c.limit_shared.emplace(std::in_place_index<0>, f_int);
+      c.limit_featured.emplace(std::in_place_index<0>, f_int);
     }
-    std::visit(
-        [&](auto& limit) {
-          auto call = [&limit](int k) {
-            bool hit;
-            return limit(k, hit);
-          };
-          warm(call);
-        },
-        *c.limit_shared);
+    auto warm_limit = [&](auto& limit) {
+      auto call = [&limit](int k) {
+        bool hit;
+        return limit(k, hit);
+      };
+      warm(call);
+    };
+    std::visit(warm_limit, *c.limit_shared);
+    std::visit(warm_limit, *c.limit_featured);
   }
   caches = &objects;
 

@@ -281,10 +281,11 @@ GOAL_POLICY_THREAD_SCALING = GOAL_THREAD_SCALING  # 2 threads vs 1, Zipf 90 % hi
 GOAL_OVERHEAD_PER_ENTRY = 40.0  # bytes per int -> int entry beyond its 8 bytes of key and value
 # mt/<workload>/<policy>: zipf90 (~90 % hits) has the goal; zipf999 (~99.9 %) and zipf100 (all
 # hits) are informational.
-# zipf90_1us memoizes a function of ~1 us; limit_private and limit_shared are the baselines of
-# bench_policies (each thread its own cache; the least a shared cache can do).
+# zipf90_1us memoizes a function of ~1 us; limit_private, limit_shared and limit_featured are the
+# baselines of bench_policies (each thread its own cache; the least a shared cache can do; the
+# same with s3fifo-like counters and single flight's registration).
 ZIPF_RE = re.compile(r"^mt/(?P<workload>zipf\d+(?:_\w+)?)/(?P<policy>[^/]+)/")
-LIMITS = {"limit_private": 1, "limit_shared": 2}
+LIMITS = {"limit_private": 1, "limit_shared": 2, "limit_featured": 3}
 ZIPF_GOAL_WORKLOAD = "zipf90"
 MEMORY_PREFIX = "memory/int_int/1M/"
 
