@@ -114,6 +114,11 @@ class basic_memory {
       advisor_ = std::make_unique<advisor_type>(capacity_, options_.policy);
       access_ = access_kind::advised;
     }
+    // What the hit paths would otherwise test on every call: a ttl and the advisor need get()'s
+    // calls, and so does a hit without a lock under a policy that updates more than lru's links.
+    fast_path_ =
+        ttl_ns_ == 0 && access_ != access_kind::advised &&
+        (options_.thread_safe || access_ != access_kind::record || options_.policy == policy::lru);
     const policies::node_hasher hasher(this, &node_hash);
     if (options_.policy == policy::s3fifo) s3fifo_.configure(capacity_, hasher);
     if (options_.policy == policy::tinylfu) tinylfu_.configure(capacity_, hasher);
@@ -152,23 +157,20 @@ class basic_memory {
     return result;
   }
 
-  /// get() for the wrapper's hit path, without a call in it (so the path saves no registers):
-  /// the value on a hit; nullopt with `miss` set on a miss (counted); nullopt with `miss` clear
-  /// when get() must answer instead (a ttl, the advisor, a policy that applies a hit at once
-  /// without a lock, no reader slot yet, a writer, a mode review, an access buffer about to
-  /// fill). Each of those is decided before the lookup, so no key is looked up twice.
-  template <class K>
-  [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_fast(const K& key, bool& miss) {
-    if (!options_.thread_safe) return get_fast_unlocked(key, miss);
-    return get_fast_locked(key, miss);
-  }
+  /// Whether the engine was made with thread_safe = true, so whether get_fast_locked() or
+  /// get_fast_unlocked() is the wrapper's hit path.
+  [[nodiscard]] bool thread_safe() const noexcept { return options_.thread_safe; }
 
-  /// get_fast() of an engine made with thread_safe = true.
+  /// get() for the wrapper's hit path, without a call in it (so the path saves few registers),
+  /// in an engine made with thread_safe = true: the value on a hit; nullopt with `miss` set on a
+  /// miss (counted); nullopt with `miss` clear when get() must answer instead (a ttl, the advisor,
+  /// no reader slot yet, a writer, a mode review, an access buffer about to fill). Each of those
+  /// is decided before the lookup, so no key is looked up twice.
   template <class K>
   [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_fast_locked(const K& key,
                                                                               bool& miss) {
     miss = false;
-    if (ttl_ns_ != 0 || access_ == access_kind::advised) return std::nullopt;
+    if (!fast_path_) return std::nullopt;
     detail::reader_slot* slot = lock_.own_slot();
     if (TWAT_CACHE_UNLIKELY(slot == nullptr)) return std::nullopt;
     if (TWAT_CACHE_UNLIKELY(!lock_.try_lock_shared(slot))) return std::nullopt;
@@ -178,6 +180,16 @@ class basic_memory {
     if (access_ == access_kind::record && slot->buffered + 1 >= TWAT_CACHE_ACCESS_BUFFER_SIZE)
       return std::nullopt;
     return lookup_in</*without_calls=*/true>(key, *slot, /*apply_now=*/false, miss);
+  }
+
+  /// get_fast_locked() of an engine made with thread_safe = false, which takes no lock: lru's
+  /// relink is inlined; the policies whose hit is a bigger update (lfu, tinylfu) go through get().
+  template <class K>
+  [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_fast_unlocked(const K& key,
+                                                                                bool& miss) {
+    miss = false;
+    if (!fast_path_) return std::nullopt;
+    return lookup_in</*without_calls=*/true>(key, local_slot_, /*apply_now=*/true, miss);
   }
 
   /// True when `key` has a live entry; counts nothing and leaves the eviction order alone.
@@ -526,18 +538,6 @@ class basic_memory {
     }
     detail::reader_slot::bump(slot.hits);
     return result;
-  }
-
-  /// get_fast() without a lock (thread_safe = false): lru's relink is inlined; the policies
-  /// whose hit is a bigger update (lfu, tinylfu) go through get().
-  template <class K>
-  TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_fast_unlocked(const K& key, bool& miss) {
-    miss = false;
-    if (ttl_ns_ != 0 || access_ == access_kind::advised ||
-        (access_ == access_kind::record && options_.policy != policy::lru)) {
-      return std::nullopt;
-    }
-    return lookup_in</*without_calls=*/true>(key, local_slot_, /*apply_now=*/true, miss);
   }
 
   template <class K>
@@ -954,6 +954,7 @@ class basic_memory {
   std::uint32_t free_handle_ = detail::npos;  // head of the free chain
   std::uint32_t handle_capacity_ = 0;         // handles every per-handle array covers
   access_kind access_ = access_kind::record;
+  bool fast_path_ = false;  // get_fast_locked() or get_fast_unlocked() (by thread_safe) can answer
 
   policies::lru lru_;
   policies::lfu lfu_;
