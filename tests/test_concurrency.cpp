@@ -397,7 +397,14 @@ TEST_CASE("what counts as rare writes follows what the writer's barrier costs he
   constexpr int keys = 256;
   constexpr int reads_per_write = 4'000;
   const auto run = [](std::uint32_t barrier_ns) {
-    auto f = twat_cache::mcache([](int x) { return x * 5 - 2; }, {.maxsize = 4 * keys});
+    // A ttl keeps every store its own exclusive section (no batches), so each write below
+    // costs one barrier. (Two threads would otherwise batch 8 writes into one section here.)
+    auto f = twat_cache::mcache([](int x) { return x * 5 - 2; },
+                                {.maxsize = 4 * keys, .ttl = std::chrono::hours(1)});
+    // A second reader (after this thread's first call, so it cannot take this thread's slot): a
+    // writer that is the cache's only reader needs no barrier at all.
+    REQUIRE(f(0) == -2);
+    std::thread([&f] { REQUIRE(f(1) == 3); }).join();
     for (int k = 0; k < keys; ++k)
       REQUIRE(f(k) == k * 5 - 2);
     for (int i = 0; i < 3 * 4'096; ++i)  // reads alone: a review period without writes
@@ -415,6 +422,52 @@ TEST_CASE("what counts as rare writes follows what the writer's barrier costs he
   CHECK(run(128));              // 4,000 reads pay for a 0.13 us barrier many times over
   CHECK_FALSE(run(1'000'000));  // not for a 1 ms one
   heavy_barrier_ns.store(learned);
+}
+
+TEST_CASE("a cache that one thread uses keeps fence-free hits however often it writes") {
+  // Its writer has no other reader to fence against, so it skips the barrier, and the write
+  // rate no longer matters. A second thread ends that: its writes need the barrier again, and
+  // frequent writes send readers back to locked instructions.
+  if (!twat_cache::detail::heavy_barrier_available()) return;  // no light mode to switch to
+  constexpr int keys = 32;
+  int calls = 0;
+  auto f = twat_cache::mcache(
+      [&calls](int x) {
+        ++calls;
+        return x * 3 + 4;
+      },
+      {.maxsize = 2 * keys});
+  for (int i = 0; i < 3 * 4'096; ++i) {  // every other call a miss that evicts
+    REQUIRE(f(i % keys) == (i % keys) * 3 + 4);
+    REQUIRE(f(1'000 + i) == (1'000 + i) * 3 + 4);
+  }
+  CHECK(f.engine().light_readers());
+  const int before = calls;
+  for (int k = 0; k < keys; ++k)  // hits still hit
+    REQUIRE(f(3 * 4'096 - keys + k) == (3 * 4'096 - keys + k) * 3 + 4);
+  CHECK(calls - before <= keys);
+
+  std::atomic<int> wrong{0};
+  std::atomic<int> other_calls{0};
+  auto g = twat_cache::mcache(
+      [&other_calls](int x) {
+        other_calls.fetch_add(1);
+        return x * 3 + 4;
+      },
+      {.maxsize = 2 * keys});
+  for (int i = 0; i < 3 * 4'096; ++i)
+    REQUIRE(g(i % keys) == (i % keys) * 3 + 4);
+  REQUIRE(g.engine().light_readers());
+  run_threads(2, [&](int t) {  // the second thread reads while the first writes
+    for (int i = 0; i < 5'000; ++i) {
+      const int k = t == 0 ? 10'000 + i : i % keys;
+      if (g(k) != k * 3 + 4) wrong.fetch_add(1);
+    }
+  });
+  REQUIRE(wrong.load() == 0);
+  for (int i = 0; i < 100; ++i)  // a burst of writes with no reads between them
+    REQUIRE(g(-1 - i) == (-1 - i) * 3 + 4);
+  CHECK_FALSE(g.engine().light_readers());
 }
 
 TEST_CASE("hits switch to fence-free announcements when writes are rare, and back; values hold") {

@@ -201,7 +201,10 @@ class reader_slots_lock {
   void lock() {
     gate_.lock_excluding();
     const bool light = light_readers_.load(std::memory_order_relaxed) != 0;
-    if (light) full_barrier_on_every_cpu();
+    // A writer that is the only thread with a slot has no reader to fence against: a cache used
+    // by one thread keeps fence-free hits however often it writes.
+    const bool alone = light && caller_is_only_reader();
+    if (light && !alone) full_barrier_on_every_cpu();
     std::uint64_t reads = 0;
     const std::uint32_t used = slots_used_.load(std::memory_order_seq_cst);
     for (std::uint32_t i = 0; i < used; ++i) {
@@ -214,7 +217,7 @@ class reader_slots_lock {
           slot->hits.load(std::memory_order_relaxed) + slot->misses.load(std::memory_order_relaxed);
     }
     ++writes_;
-    if (light) keep_light_or_not(reads);
+    if (light && !alone) keep_light_or_not(reads);
     reads_at_last_write_ = reads;
   }
 
@@ -250,6 +253,15 @@ class reader_slots_lock {
   // that (so the mode does not flap: with a bare-metal barrier, at most 4 writes in 4,096 reads).
   static constexpr std::uint64_t light_margin = 16;
 
+  /// True when no thread but the caller can be in a shared section: no slot was ever made, or
+  /// the only one is the caller's. Called after lock_excluding()'s fence; a thread that makes a
+  /// slot after this read sees the excluding bit before its first announcement (create_slot's
+  /// fence), so the caller needs no barrier against it.
+  [[nodiscard]] bool caller_is_only_reader() const noexcept {
+    const std::uint32_t created = slots_created_.load(std::memory_order_seq_cst);
+    return created == 0 || (created == 1 && own_slot() != nullptr);
+  }
+
   /// A reader that met a writer: waits until readers may enter (polls, then sleeps).
   TWAT_CACHE_NOINLINE void wait_for_writer() { gate_.wait_for_readers_allowed(); }
 
@@ -279,6 +291,11 @@ class reader_slots_lock {
     if (!lock.owns_lock()) return;
     const std::uint64_t writes = writes_ - writes_at_review_;
     writes_at_review_ = writes_;
+    if (caller_is_only_reader()) {  // its writes skip the barrier (lock()): light always pays
+      light_gap_average_ = UINT64_MAX;
+      light_readers_.store(1, std::memory_order_relaxed);
+      return;
+    }
     const auto rare_enough = [writes](std::uint64_t barrier_ns) {
       return writes * light_margin * light_reads_per_write(barrier_ns) <=
              reader_slot::review_period;
@@ -309,7 +326,10 @@ class reader_slots_lock {
     // Only thread `id` creates slot `id`, but a recycled id may find it made already.
     if (slots_[id].compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel)) {
       expected = fresh.release();
-      slots_created_.fetch_add(1, std::memory_order_relaxed);
+      slots_created_.fetch_add(1, std::memory_order_seq_cst);
+      // The new slot before this thread's first announcement: a writer that did not see it
+      // counted (caller_is_only_reader) is seen by that announcement's look at the gate.
+      std::atomic_thread_fence(std::memory_order_seq_cst);
     }
     std::uint32_t used = slots_used_.load(std::memory_order_seq_cst);
     while (used <= id &&
