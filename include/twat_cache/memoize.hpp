@@ -6,6 +6,7 @@
 /// from the engine's put is counted in stats().errors and logged, never thrown at the caller.
 
 #include <atomic>
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -67,6 +68,14 @@ class memoized<Engine, R(Params...), F> {
   using lookup_type = std::conditional_t<engine_takes_view, view_type, typename traits::key_type>;
 
   // An engine with its own single flight (sharing its locks) is used instead of the generic gate.
+  // An engine whose hit path depends on a mode fixed at construction (the memory engine's
+  // thread_safe) offers one per mode.
+  static constexpr bool has_split_fast_path = requires(Engine & e, const lookup_type& k, bool& m) {
+    { e.thread_safe() } -> std::convertible_to<bool>;
+    e.get_fast_locked(k, m);
+    e.get_fast_unlocked(k, m);
+  };
+
   static constexpr bool native_single_flight =
       requires(Engine & e, const lookup_type& k, typename traits::key_type (*make_key)(),
                std::remove_cvref_t<R> (*compute)(), void (*on_store_error)(std::exception_ptr)) {
@@ -90,18 +99,13 @@ class memoized<Engine, R(Params...), F> {
 
   /// Returns f(args...), from the cache when it has it.
   value_type operator()(detail::call_param_t<Params>... args) const {
-    state& s = *state_;
-    const view_type view = traits::make_view(args...);
-    if constexpr (requires(Engine & e, bool& m) { e.get_fast(lookup(view), m); }) {
-      // The calls off the hit take the arguments, not the view (which would need this frame), so
-      // that they are tail calls and the hit needs no frame and no saved registers.
-      bool missed;
-      if (auto hit = s.engine.get_fast(lookup(view), missed)) return std::move(*hit);
-      if (missed) return miss_of(args...);
-      return get_or_miss(args...);
+    if constexpr (has_split_fast_path) {
+      // One hit path per mode, chosen here: each holds one inlined lookup, where one function
+      // holding both would save registers on every call.
+      if (state_->engine.thread_safe()) return call_fast</*locked=*/true>(args...);
+      return call_fast</*locked=*/false>(args...);
     } else {
-      if (auto hit = s.engine.get(lookup(view))) return std::move(*hit);
-      return miss(view, args...);
+      return call(args...);
     }
   }
 
@@ -168,7 +172,36 @@ class memoized<Engine, R(Params...), F> {
     }
   }
 
-  /// The engine's full get(), then miss(): where its get_fast() cannot answer.
+  /// The hit path of an engine with get_fast_locked() and get_fast_unlocked().
+  template <bool locked>
+  TWAT_CACHE_NOINLINE value_type call_fast(detail::call_param_t<Params>... args) const {
+    state& s = *state_;
+    const view_type view = traits::make_view(args...);
+    // The calls off the hit take the arguments, not the view (which would need this frame), so
+    // that they are tail calls and the hit needs no frame.
+    bool missed;
+    std::optional<value_type> hit = locked ? s.engine.get_fast_locked(lookup(view), missed)
+                                           : s.engine.get_fast_unlocked(lookup(view), missed);
+    if (hit) return std::move(*hit);
+    if (missed) return miss_of(args...);
+    return get_or_miss(args...);
+  }
+
+  value_type call(detail::call_param_t<Params>... args) const {
+    state& s = *state_;
+    const view_type view = traits::make_view(args...);
+    if constexpr (requires(Engine & e, bool& m) { e.get_fast(lookup(view), m); }) {
+      bool missed;
+      if (auto hit = s.engine.get_fast(lookup(view), missed)) return std::move(*hit);
+      if (missed) return miss_of(args...);
+      return get_or_miss(args...);
+    } else {
+      if (auto hit = s.engine.get(lookup(view))) return std::move(*hit);
+      return miss(view, args...);
+    }
+  }
+
+  /// The engine's full get(), then miss(): where its fast path cannot answer.
   TWAT_CACHE_NOINLINE value_type get_or_miss(detail::call_param_t<Params>... args) const {
     const view_type view = traits::make_view(args...);
     if (auto hit = state_->engine.get(lookup(view))) return std::move(*hit);

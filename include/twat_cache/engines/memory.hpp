@@ -157,22 +157,15 @@ class basic_memory {
     return result;
   }
 
-  /// get() for the wrapper's hit path, without a call in it: the value on a hit; nullopt with
-  /// `miss` set on a miss (counted); nullopt with `miss` clear when get() must answer instead (a
-  /// ttl, the advisor, a policy that applies a hit at once without a lock, no reader slot yet, a
-  /// writer, a mode review, an access buffer about to fill). Each of those is decided before the
-  /// lookup, so no key is looked up twice.
-  /// Both modes' lookups in one function make it save registers on entry. Split into one
-  /// function per mode (commit fa88bfa), the locked one saved them after its shared lock's xchg
-  /// instead, and a 1-thread Zipf workload with 10 % misses ran 5 to 8 % slower (pure hits, 5 %
-  /// faster).
-  template <class K>
-  [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_fast(const K& key, bool& miss) {
-    if (!options_.thread_safe) return get_fast_unlocked(key, miss);
-    return get_fast_locked(key, miss);
-  }
+  /// Whether the engine was made with thread_safe = true, so whether get_fast_locked() or
+  /// get_fast_unlocked() is the wrapper's hit path.
+  [[nodiscard]] bool thread_safe() const noexcept { return options_.thread_safe; }
 
-  /// get_fast() of an engine made with thread_safe = true.
+  /// get() for the wrapper's hit path, without a call in it (so the path saves few registers),
+  /// in an engine made with thread_safe = true: the value on a hit; nullopt with `miss` set on a
+  /// miss (counted); nullopt with `miss` clear when get() must answer instead (a ttl, the advisor,
+  /// no reader slot yet, a writer, a mode review, an access buffer about to fill). Each of those
+  /// is decided before the lookup, so no key is looked up twice.
   template <class K>
   [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_fast_locked(const K& key,
                                                                               bool& miss) {
@@ -187,6 +180,16 @@ class basic_memory {
     if (access_ == access_kind::record && slot->buffered + 1 >= TWAT_CACHE_ACCESS_BUFFER_SIZE)
       return std::nullopt;
     return lookup_in</*without_calls=*/true>(key, *slot, /*apply_now=*/false, miss);
+  }
+
+  /// get_fast_locked() of an engine made with thread_safe = false, which takes no lock: lru's
+  /// relink is inlined; the policies whose hit is a bigger update (lfu, tinylfu) go through get().
+  template <class K>
+  [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_fast_unlocked(const K& key,
+                                                                                bool& miss) {
+    miss = false;
+    if (!fast_path_) return std::nullopt;
+    return lookup_in</*without_calls=*/true>(key, local_slot_, /*apply_now=*/true, miss);
   }
 
   /// True when `key` has a live entry; counts nothing and leaves the eviction order alone.
@@ -535,15 +538,6 @@ class basic_memory {
     }
     detail::reader_slot::bump(slot.hits);
     return result;
-  }
-
-  /// get_fast() without a lock (thread_safe = false): lru's relink is inlined; the policies
-  /// whose hit is a bigger update (lfu, tinylfu) go through get().
-  template <class K>
-  TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_fast_unlocked(const K& key, bool& miss) {
-    miss = false;
-    if (!fast_path_) return std::nullopt;
-    return lookup_in</*without_calls=*/true>(key, local_slot_, /*apply_now=*/true, miss);
   }
 
   template <class K>
