@@ -67,7 +67,6 @@ class memoized<Engine, R(Params...), F> {
   static constexpr bool engine_takes_view = requires(Engine & e, const view_type& v) { e.get(v); };
   using lookup_type = std::conditional_t<engine_takes_view, view_type, typename traits::key_type>;
 
-  // An engine with its own single flight (sharing its locks) is used instead of the generic gate.
   // An engine whose hit path depends on a mode fixed at construction (the memory engine's
   // thread_safe) offers one per mode.
   static constexpr bool has_split_fast_path = requires(Engine & e, const lookup_type& k, bool& m) {
@@ -76,6 +75,7 @@ class memoized<Engine, R(Params...), F> {
     e.get_fast_unlocked(k, m);
   };
 
+  // An engine with its own single flight (sharing its locks) is used instead of the generic gate.
   static constexpr bool native_single_flight =
       requires(Engine & e, const lookup_type& k, typename traits::key_type (*make_key)(),
                std::remove_cvref_t<R> (*compute)(), void (*on_store_error)(std::exception_ptr)) {
