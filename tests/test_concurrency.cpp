@@ -454,12 +454,23 @@ TEST_CASE("a cache that one thread uses keeps fence-free hits however often it w
   for (int i = 0; i < 3 * 4'096; ++i)
     REQUIRE(g(i % keys) == (i % keys) * 3 + 4);
   REQUIRE(g.engine().light_readers());
-  run_threads(2, [&](int t) {  // the second thread reads while the first writes
-    for (int i = 0; i < 5'000; ++i) {
-      const int k = t == 0 ? 10'000 + i : i % keys;
+  // A second thread arrives while the only one writes without barriers: its first read must
+  // wait out the write it did not fence against, and every value must stay right.
+  std::atomic<bool> writing{false};
+  std::thread reader([&] {
+    while (!writing.load())
+      std::this_thread::yield();
+    for (int i = 0; i < 20'000; ++i) {
+      const int k = i % keys;
       if (g(k) != k * 3 + 4) wrong.fetch_add(1);
     }
   });
+  for (int i = 0; i < 20'000; ++i) {  // every call a miss that evicts
+    if (i == 100) writing.store(true);
+    const int k = 10'000 + i;
+    if (g(k) != k * 3 + 4) wrong.fetch_add(1);
+  }
+  reader.join();
   REQUIRE(wrong.load() == 0);
   for (int i = 0; i < 100; ++i)  // a burst of writes with no reads between them
     REQUIRE(g(-1 - i) == (-1 - i) * 3 + 4);
