@@ -67,8 +67,13 @@ class memoized<Engine, R(Params...), F> {
   static constexpr bool engine_takes_view = requires(Engine & e, const view_type& v) { e.get(v); };
   using lookup_type = std::conditional_t<engine_takes_view, view_type, typename traits::key_type>;
 
-  // An engine whose hit path depends on a mode fixed at construction (the memory engine's
-  // thread_safe) offers one per mode.
+  // An engine may offer a get() for the hit path alone (get_fast: nullopt with `miss` clear
+  // when its full get() must answer), or one per mode fixed at construction (the memory
+  // engine's thread_safe).
+  enum class fast_path { locked, unlocked, engine_choice };
+  static constexpr bool has_fast_path = requires(Engine & e, const lookup_type& k, bool& m) {
+    e.get_fast(k, m);
+  };
   static constexpr bool has_split_fast_path = requires(Engine & e, const lookup_type& k, bool& m) {
     { e.thread_safe() } -> std::convertible_to<bool>;
     e.get_fast_locked(k, m);
@@ -102,10 +107,14 @@ class memoized<Engine, R(Params...), F> {
     if constexpr (has_split_fast_path) {
       // One hit path per mode, chosen here: each holds one inlined lookup, where one function
       // holding both would save registers on every call.
-      if (state_->engine.thread_safe()) return call_fast</*locked=*/true>(args...);
-      return call_fast</*locked=*/false>(args...);
+      if (state_->engine.thread_safe()) return call_fast<fast_path::locked>(args...);
+      return call_fast<fast_path::unlocked>(args...);
+    } else if constexpr (has_fast_path) {
+      return call_fast<fast_path::engine_choice>(args...);
     } else {
-      return call(args...);
+      const view_type view = traits::make_view(args...);
+      if (auto hit = state_->engine.get(lookup(view))) return std::move(*hit);
+      return miss(view, args...);
     }
   }
 
@@ -172,33 +181,26 @@ class memoized<Engine, R(Params...), F> {
     }
   }
 
-  /// The hit path of an engine with get_fast_locked() and get_fast_unlocked().
-  template <bool locked>
+  /// The hit path of an engine with get_fast(), or get_fast_locked() and get_fast_unlocked().
+  template <fast_path path>
   TWAT_CACHE_NOINLINE value_type call_fast(detail::call_param_t<Params>... args) const {
     state& s = *state_;
     const view_type view = traits::make_view(args...);
     // The calls off the hit take the arguments, not the view (which would need this frame), so
     // that they are tail calls and the hit needs no frame.
     bool missed;
-    std::optional<value_type> hit = locked ? s.engine.get_fast_locked(lookup(view), missed)
-                                           : s.engine.get_fast_unlocked(lookup(view), missed);
+    std::optional<value_type> hit = [&] {
+      if constexpr (path == fast_path::locked) {
+        return s.engine.get_fast_locked(lookup(view), missed);
+      } else if constexpr (path == fast_path::unlocked) {
+        return s.engine.get_fast_unlocked(lookup(view), missed);
+      } else {
+        return s.engine.get_fast(lookup(view), missed);
+      }
+    }();
     if (hit) return std::move(*hit);
     if (missed) return miss_of(args...);
     return get_or_miss(args...);
-  }
-
-  value_type call(detail::call_param_t<Params>... args) const {
-    state& s = *state_;
-    const view_type view = traits::make_view(args...);
-    if constexpr (requires(Engine & e, bool& m) { e.get_fast(lookup(view), m); }) {
-      bool missed;
-      if (auto hit = s.engine.get_fast(lookup(view), missed)) return std::move(*hit);
-      if (missed) return miss_of(args...);
-      return get_or_miss(args...);
-    } else {
-      if (auto hit = s.engine.get(lookup(view))) return std::move(*hit);
-      return miss(view, args...);
-    }
   }
 
   /// The engine's full get(), then miss(): where its fast path cannot answer.
