@@ -36,6 +36,13 @@ TEST_CASE("a value that is not a policy is a config_error listing the allowed") 
 TEST_CASE("maxsize beyond what the engine can index is a config_error") {
   CHECK_THROWS_WITH(twat_cache::mcache(identity, {.maxsize = std::size_t{1} << 40}),
                     Contains("too large"));
+  // Handles take 30 bits of a word that also holds s3fifo's counter: 2^30 entries at most.
+  CHECK_THROWS_WITH(twat_cache::mcache(identity, {.maxsize = (std::size_t{1} << 30) + 1}),
+                    Contains("mcache_options.maxsize = 1073741825 is too large") &&
+                        Contains("at most 1073741824 entries"));
+  auto largest = twat_cache::mcache(identity, {.maxsize = std::size_t{1} << 30});
+  CHECK(largest(7) == 7);  // per-entry arrays grow with use, not with maxsize
+  CHECK(largest.stats().capacity == std::size_t{1} << 30);
 }
 
 TEST_CASE("get_cache_path: environment order and folder_name validation") {

@@ -169,8 +169,9 @@ struct memcached_options {
 
 namespace detail {
 
-/// Largest maxsize a memory engine accepts: node indices are 32-bit.
-inline constexpr std::size_t max_memory_entries = (std::size_t{1} << 31);
+/// Largest maxsize a memory engine accepts: node indices take 30 bits of a word whose other two
+/// hold s3fifo's read counter (detail/tagged_handle.hpp).
+inline constexpr std::size_t max_memory_entries = (std::size_t{1} << 30);
 
 inline void validate_maxsize(std::string_view where, const std::optional<std::size_t>& maxsize,
                              std::size_t limit) {

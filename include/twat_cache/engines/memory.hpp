@@ -13,8 +13,8 @@
 /// only the calling thread's own slot, with no locked instruction while writes are rare; accesses
 /// are buffered there and applied to the policy under the writer mutex, always before any
 /// eviction, so eviction order is what the policy says. s3fifo needs no buffer: a hit raises a
-/// per-entry counter in place. thread_safe = false takes no lock and
-/// applies each access at once.
+/// counter in the entry's own word. thread_safe = false takes no lock and applies each access at
+/// once.
 
 #include <algorithm>
 #include <chrono>
@@ -36,6 +36,7 @@
 #include <twat_cache/detail/reader_slots.hpp>
 #include <twat_cache/detail/single_flight.hpp>
 #include <twat_cache/detail/spin_lock.hpp>
+#include <twat_cache/detail/tagged_handle.hpp>
 #include <twat_cache/key.hpp>
 #include <twat_cache/options.hpp>
 #include <twat_cache/policies/fifo.hpp>
@@ -120,7 +121,7 @@ class basic_memory {
         ttl_ns_ == 0 && access_ != access_kind::advised &&
         (options_.thread_safe || access_ != access_kind::record || options_.policy == policy::lru);
     const policies::node_hasher hasher(this, &node_hash);
-    if (options_.policy == policy::s3fifo) s3fifo_.configure(capacity_, hasher);
+    if (options_.policy == policy::s3fifo) s3fifo_.configure(capacity_, hasher, node_words{this});
     if (options_.policy == policy::tinylfu) tinylfu_.configure(capacity_, hasher);
   }
   basic_memory(const basic_memory&) = delete;
@@ -434,8 +435,13 @@ class basic_memory {
  private:
   struct entry {
     Value value;
-    std::uint32_t handle;  // index into the policy's, expiry and the ttl queue's arrays
+    // The handle (an index into the policy's, expiry and the ttl queue's arrays) and s3fifo's
+    // read counter: see detail/tagged_handle.hpp. Read it through handle_of().
+    std::uint32_t word;
   };
+  [[nodiscard]] static TWAT_CACHE_ALWAYS_INLINE std::uint32_t handle_of(const entry& e) noexcept {
+    return detail::handle_in(detail::load_tagged(e.word));
+  }
   // Flat-map elements move when the map rehashes; std::unordered_map's never do.
   static constexpr bool elements_move = Index == index_kind::boost_unordered;
 #if TWAT_CACHE_WITH_BOOST
@@ -468,7 +474,7 @@ class basic_memory {
   TWAT_CACHE_ALWAYS_INLINE const element* find_live(const K& key) const {
     const auto it = map_.find(key);
     if (it == map_.end()) return nullptr;
-    if (ttl_ns_ != 0 && expires_at_[it->second.handle] <= now_ns()) return nullptr;
+    if (ttl_ns_ != 0 && expires_at_[handle_of(it->second)] <= now_ns()) return nullptr;
     return &*it;
   }
 
@@ -522,9 +528,10 @@ class basic_memory {
       if (e == nullptr) return counted_miss();
     }
     std::optional<Value> result(std::in_place, e->second.value);
-    const std::uint32_t handle = e->second.handle;
+    const std::uint32_t word = detail::load_tagged(e->second.word);
+    const std::uint32_t handle = detail::handle_in(word);
     if (access_ == access_kind::touch) {  // the default policy's kind, tested first
-      s3fifo_.touch(handle);
+      detail::count_read(e->second.word, word);
     } else if (access_ == access_kind::record) {
       if (!apply_now) {
         slot.record(handle);
@@ -550,8 +557,8 @@ class basic_memory {
     }
     overflow_hits_.fetch_add(1, std::memory_order_relaxed);
     if (access_ != access_kind::none) {
-      apply_access(e->second.handle);
-      if (advisor_) advisor_->feed(node_hash(this, e->second.handle));
+      apply_access(handle_of(e->second));
+      if (advisor_) advisor_->feed(node_hash(this, handle_of(e->second)));
     }
     return e->second.value;
   }
@@ -579,6 +586,13 @@ class basic_memory {
   static std::uint64_t node_hash(const void* self, std::uint32_t h) {
     return key_hash<Key>{}(static_cast<const basic_memory*>(self)->element_of_[h].item->first);
   }
+  /// A live node's tagged word, for s3fifo's counter. Called under the writer mutex.
+  struct node_words {
+    basic_memory* self;
+    TWAT_CACHE_ALWAYS_INLINE std::uint32_t& operator()(std::uint32_t h) const noexcept {
+      return self->element_of_[h].item->second.word;
+    }
+  };
 
   /// Calls f(the active policy): every policy has the same interface, so one switch serves all.
   template <class F>
@@ -673,12 +687,13 @@ class basic_memory {
     if (const auto it = map_.find(key); it != map_.end()) {
       entry& e = it->second;
       e.value = std::move(value);
+      const std::uint32_t h = handle_of(e);
       if (ttl_ns_ != 0) {
-        expires_at_[e.handle] = now + ttl_ns_;
-        age_order_.move_to_back(age_links_, e.handle);
+        expires_at_[h] = now + ttl_ns_;
+        age_order_.move_to_back(age_links_, h);
       }
-      apply_access(e.handle);
-      return e.handle;
+      apply_access(h);
+      return h;
     }
     if (capacity_ != 0 && map_.size() >= capacity_) evict_one();
     return insert_new(std::move(key), std::move(value), now);
@@ -867,7 +882,7 @@ class basic_memory {
       // The map rehashed, and flat-map elements moved: re-point every handle.
       known_allocations_ = map_allocations_;
       for (element& e : map_)
-        element_of_[e.second.handle].item = &e;
+        element_of_[handle_of(e.second)].item = &e;
     }
     try {
       policy_insert(h);
@@ -883,7 +898,7 @@ class basic_memory {
   }
 
   void remove(typename map_type::iterator it) noexcept {
-    const std::uint32_t h = it->second.handle;
+    const std::uint32_t h = handle_of(it->second);
     policy_remove(h);
     if (ttl_ns_ != 0) age_order_.remove(age_links_, h);
     map_.erase(it);
@@ -960,7 +975,7 @@ class basic_memory {
   policies::lfu lfu_;
   policies::fifo fifo_;
   policies::rr rr_;
-  policies::s3fifo s3fifo_;
+  policies::s3fifo<node_words> s3fifo_;
   policies::tinylfu tinylfu_;
   std::vector<detail::list_links> age_links_;
   detail::index_list age_order_;          // ttl only: front expires first

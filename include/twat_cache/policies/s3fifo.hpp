@@ -6,60 +6,64 @@
 /// read since it last came round goes round again. So a one-off scan passes through the small
 /// queue and never displaces main.
 ///
-/// A read only raises a counter in a byte array (touch()), which is safe under a shared lock: no
-/// list moves and nothing recorded for later, so hits on several threads scale like fifo's.
+/// A read only raises a 2-bit counter that the engine keeps in the entry's own tagged word
+/// (detail::count_read), safe under a shared lock: no list moves, nothing recorded for later and
+/// no cache line but the entry's, so hits on several threads scale like fifo's. The policy's own
+/// arrays are touched by writers only.
 
-#include <atomic>
 #include <cstdint>
 #include <twat_cache/config.hpp>
 #include <twat_cache/detail/ghost_set.hpp>
 #include <twat_cache/detail/index_list.hpp>
+#include <twat_cache/detail/tagged_handle.hpp>
 #include <twat_cache/policies/node_hash.hpp>
 #include <vector>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 namespace policies {
 
+/// `NodeWords`: a callable the engine gives, `std::uint32_t& (std::uint32_t node)`, the tagged
+/// word of a live node (whose counter the engine raises on a hit). A type, not a function
+/// pointer: victim() reads one word per step, and a scan can take dozens of steps.
+template <class NodeWords>
 class s3fifo {
  public:
   /// `capacity`: the cache's maxsize (0: unbounded, nothing is ever evicted, so no ghost).
-  void configure(std::uint32_t capacity, node_hasher hash) {
+  void configure(std::uint32_t capacity, node_hasher hash, NodeWords words) {
     capacity_ = capacity;
     small_target_ = capacity / 10 == 0 ? 1 : capacity / 10;
     hash_ = hash;
+    words_ = words;
     ghost_.reset(capacity == 0 ? 0 : capacity - (capacity / 10));
   }
 
   void reserve(std::uint32_t nodes) {
     detail::ensure_size(links_, nodes);
-    detail::ensure_size(state_, nodes);
+    detail::ensure_size(in_main_, nodes);
   }
 
+  /// A new node, whose word's counter is 0.
   void on_insert(std::uint32_t i) {
     if (capacity_ != 0 && ghost_.take(hash_(i))) {
-      state_[i] = in_main;
+      in_main_[i] = 1;
       main_.push_back(links_, i);
       ++main_size_;
     } else {
-      state_[i] = 0;
+      in_main_[i] = 0;
       small_.push_back(links_, i);
       ++small_size_;
     }
   }
 
-  /// A read. Safe under a shared lock, concurrently with other touches: racing touches may lose
-  /// an increment, which only makes the counter approximate. Stores nothing once the counter is
-  /// full, so a hot entry's cache line stays shared between cores.
-  TWAT_CACHE_ALWAYS_INLINE void touch(std::uint32_t i) noexcept {
-    std::atomic_ref<std::uint8_t> s(state_[i]);
-    const std::uint8_t v = s.load(std::memory_order_relaxed);
-    if ((v & frequency_mask) != frequency_mask)
-      s.store(static_cast<std::uint8_t>(v + 1), std::memory_order_relaxed);
+  /// A read applied by a writer (a hit under the exclusive lock, a store over an existing key, an
+  /// advised cache's buffered hit, applied under the writer mutex while other hits go on).
+  void on_access(std::uint32_t i) noexcept {
+    const std::uint32_t& word = words_(i);
+    detail::count_read(word, detail::load_tagged(word));
   }
-  void on_access(std::uint32_t i) noexcept { touch(i); }
 
   void on_remove(std::uint32_t i) noexcept {
-    if (state_[i] & in_main) {
+    if (in_main_[i]) {
       main_.remove(links_, i);
       --main_size_;
     } else {
@@ -69,6 +73,7 @@ class s3fifo {
   }
 
   [[nodiscard]] std::uint32_t victim() {
+    scan_cursor ahead;
     for (;;) {
       if (small_size_ != 0 && (small_size_ >= small_target_ || main_size_ == 0)) {
         const std::uint32_t i = small_.front();
@@ -76,24 +81,26 @@ class s3fifo {
           ghost_.insert(hash_(i));
           return i;
         }
-        small_.remove(links_, i);  // read while small: it has earned main
+        small_.remove(links_, i);  // read while small: it has earned main, and starts it unread
         --small_size_;
-        state_[i] = in_main;
+        words_(i) &= detail::handle_mask;
+        in_main_[i] = 1;
         main_.push_back(links_, i);
         ++main_size_;
         continue;
       }
       if (main_size_ == 0) return detail::npos;
       const std::uint32_t i = main_.front();
+      prefetch_ahead(ahead, i);
       if (frequency(i) == 0) return i;
-      state_[i] = static_cast<std::uint8_t>(state_[i] - 1);  // round again, one read spent
+      words_(i) -= detail::counter_one;  // round again, one read spent
       main_.move_to_back(links_, i);
     }
   }
 
   void clear() noexcept {
     links_.clear();
-    state_.clear();
+    in_main_.clear();
     small_.clear();
     main_.clear();
     small_size_ = main_size_ = 0;
@@ -101,16 +108,37 @@ class s3fifo {
   }
 
  private:
-  static constexpr std::uint8_t frequency_mask = 0x3;  // reads, capped at 3
-  static constexpr std::uint8_t in_main = 0x4;
+  /// How far ahead of main's front victim() has prefetched: `lead` entries, up to `node`.
+  struct scan_cursor {
+    std::uint32_t node = detail::npos;
+    unsigned lead = 0;
+  };
+  static constexpr unsigned prefetch_distance = 4;
 
-  std::uint32_t frequency(std::uint32_t i) const noexcept { return state_[i] & frequency_mask; }
+  /// Prefetches the words of the `prefetch_distance` entries after main's front `i`, which the
+  /// scan reads next. On a skewed workload a scan passes dozens of read entries before it finds
+  /// an unread one, each on a line that the CPU's caches may not hold (or the other core holds),
+  /// and the exclusive section would otherwise wait for them one at a time (docs/performance.md,
+  /// "The counter beside the entry").
+  void prefetch_ahead(scan_cursor& c, std::uint32_t i) noexcept {
+    if (c.lead == 0) c.node = i;  // first step, or the last pass ran off the tail
+    while (c.lead < prefetch_distance && c.node != detail::npos) {
+      c.node = links_[c.node].next;
+      ++c.lead;
+      if (c.node != detail::npos) __builtin_prefetch(&words_(c.node), 1);
+    }
+    --c.lead;  // i leaves the front
+  }
+
+  // Reads since insertion or since the entry last came round, capped at detail::counter_max.
+  std::uint32_t frequency(std::uint32_t i) const noexcept { return detail::counter_in(words_(i)); }
 
   std::uint32_t capacity_ = 0;
   std::uint32_t small_target_ = 1;
   node_hasher hash_;
+  NodeWords words_{};
   std::vector<detail::list_links> links_;
-  std::vector<std::uint8_t> state_;  // per node: frequency_mask bits and in_main
+  std::vector<std::uint8_t> in_main_;  // per node: 1 in main, 0 in small (not vector<bool>'s bits)
   detail::index_list small_;
   detail::index_list main_;
   std::uint32_t small_size_ = 0;
