@@ -6,6 +6,9 @@
 //   hit/<key>/mcache/<policy>/<safety>  a memoized call that hits
 //   miss/<key>/...                      a call that misses and evicts (maxsize 1,000, new keys)
 //   mt/hit/int/...                      hit throughput on one shared object, 1 and 2 threads
+//   big/int/<raw_flat_map or mcache>/... hits over 1,000,000 int keys, thread-safe: a table
+//                                        larger than the CPU's caches, where what a hit costs is
+//                                        the cache lines it reads (no goal: informational)
 // <key>: int (int -> int), string (32-byte std::string -> int), tuple3 ((int, double,
 // std::string) -> int, hits only). <safety>: safe (mcache thread_safe = true; the classic LRU
 // under a std::mutex) or unsafe (thread_safe = false; the classic LRU with no lock).
@@ -51,6 +54,7 @@ constexpr std::size_t key_count = 1000;
 constexpr std::size_t hit_maxsize = 2048;  // every one of the 1,000 keys stays: all hits
 constexpr std::size_t miss_maxsize = 1000;
 constexpr std::size_t string_key_size = 32;
+constexpr std::size_t big_key_count = 1'000'000;
 
 // ---- the functions being memoized: trivially cheap, so the cache's cost is what shows ---------
 
@@ -109,6 +113,18 @@ const key_sets& keys() {
       s.tuples.push_back({n, static_cast<double>(i) * 0.25, make_string_key(0xbeef0000u + i)});
     }
     return s;
+  }();
+  return k;
+}
+
+/// big_key_count distinct ints in shuffled access order (built on first use: only big/ needs it).
+const std::vector<int>& big_keys() {
+  static const std::vector<int> k = [] {
+    std::vector<int> v(big_key_count);
+    for (std::size_t i = 0; i < big_key_count; ++i)
+      v[i] = static_cast<int>(i) * 3 + 13;
+    std::shuffle(v.begin(), v.end(), std::mt19937_64(20261206));
+    return v;
   }();
   return k;
 }
@@ -384,6 +400,18 @@ void register_hits() {
   }
 }
 
+void register_big() {
+  add("big/int/raw_flat_map/boost_hash", [](benchmark::State& st) {
+    bench_raw_hit<boost::unordered_flat_map<int, int>>(st, big_keys(), f_int);
+  });
+  for (const tc::policy p : all_policies) {
+    add(mcache_name("big/int", p, true), [p](benchmark::State& st) {
+      auto memo = tc::mcache(f_int, {.maxsize = 2 * big_key_count, .policy = p});
+      bench_memo_hit(st, memo, big_keys());
+    });
+  }
+}
+
 void register_misses() {
   add("miss/int/classic_lru/unsafe", [](benchmark::State& st) {
     classic_lru<int, int> cache(miss_maxsize);
@@ -493,6 +521,7 @@ int main(int argc, char** argv) {
   register_hits();
   register_misses();
   register_threads();
+  register_big();
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -26,6 +26,8 @@ Pairing (by benchmark name):
                                           zipf90 and the default policy, DEFAULT_POLICY below,
                                           the others are informational; the hit ratio reached
                                           is shown)
+  big/int/mcache/<policy>/safe        vs  big/int/raw_flat_map/* (bench_memory: hits over 1,000,000
+                                          keys; informational, no goal)
   memory/int_int/1M/<policy>          live heap bytes per entry of 1,000,000 int -> int entries
                                           (bench_policies' counters); the goal only for the
                                           default policy
@@ -214,6 +216,25 @@ def hit_section(m: dict[str, dict], rep: Report) -> None:
             rep.lines.append(f"| `{name}` | {fmt_ns(v['ns'])} | {raw_cell} | {goal_raw} | "
                              f"{fmt_ratio(r_cls)} | {goal_classic} |")
     rep.lines.append("")
+
+
+def big_section(m: dict[str, dict]) -> list[str]:
+    names = [n for n in m if n.startswith("big/")]
+    if not names:
+        return []
+    raws = {n: m[n]["ns"] for n in names if "/raw_flat_map/" in n and m[n]["ns"] is not None}
+    base_name = min(raws, key=raws.get) if raws else None
+    lines = ["## Hits in a big cache (1,000,000 int keys; ns per call, median; no goal)", "",
+             "| benchmark | ns/op | vs raw flat map |", "|---|---:|---:|"]
+    for name in sorted(names, key=order_key):
+        v = m[name]["ns"]
+        if v is None:
+            lines.append(f"| `{name}` | error: {m[name].get('error')} | |")
+            continue
+        cell = "baseline" if name == base_name else fmt_ratio(
+            ratio(v, raws[base_name]) if base_name else None)
+        lines.append(f"| `{name}` | {fmt_ns(v)} | {cell} |")
+    return lines + [""]
 
 
 def miss_section(m: dict[str, dict], rep: Report) -> None:
@@ -542,6 +563,7 @@ def main() -> int:
     rep.lines += [f"Host {ctx.get('host_name', '?')}, {ctx.get('num_cpus', '?')} CPUs at "
                   f"{ctx.get('mhz_per_cpu', '?')} MHz, {agg}{across}.", ""]
     hit_section(m, rep)
+    rep.lines += big_section(m)
     miss_section(m, rep)
     thread_section(m, rep)
     zipf_section(m, rep)
