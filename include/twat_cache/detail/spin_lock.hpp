@@ -35,6 +35,12 @@ class spin_lock {
       }
     }
   }
+  /// Takes the lock if it is free; a load first, so a busy lock's line is not taken from its
+  /// holder.
+  [[nodiscard]] bool try_lock() noexcept {
+    return !locked_.load(std::memory_order_relaxed) &&
+           !locked_.exchange(true, std::memory_order_acquire);
+  }
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:

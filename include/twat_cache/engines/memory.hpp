@@ -147,14 +147,10 @@ class basic_memory {
   [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_locked(const K& key) {
     detail::reader_slot* slot = lock_.lock_shared();
     if (TWAT_CACHE_UNLIKELY(slot == nullptr)) return get_exclusive(key);
-    std::optional<Value> result;
-    bool buffer_full;
-    {
-      const shared_guard guard{slot};
-      result = get_in(key, *slot, /*apply_now=*/false);
-      buffer_full = slot->buffered == TWAT_CACHE_ACCESS_BUFFER_SIZE;  // read while we own it
-    }
-    if (TWAT_CACHE_UNLIKELY(buffer_full)) drain_own_records(*slot);
+    const shared_guard guard{slot};
+    std::optional<Value> result = get_in(key, *slot, /*apply_now=*/false);
+    if (TWAT_CACHE_UNLIKELY(slot->buffered == TWAT_CACHE_ACCESS_BUFFER_SIZE))
+      drain_own_records(*slot);
     return result;
   }
 
@@ -409,7 +405,7 @@ class basic_memory {
                          "\" was made without mcache_options.advisor = true");
     }
     if (!options_.thread_safe) return advisor_->report();
-    std::lock_guard lock(lock_.writer_mutex());
+    std::lock_guard lock(lock_);  // exclusive: buffers are applied, and the advisor fed, by readers
     return advisor_->report();
   }
 
@@ -638,16 +634,18 @@ class basic_memory {
     return with_policy([](auto& p) noexcept { return p.victim(); });
   }
 
-  /// Applies this thread's full access buffer. Policy bookkeeping is touched only by holders of
-  /// the writer mutex and is never read by a hit, so this takes the writer mutex alone and lets
-  /// other threads' hits run on. The handles recorded are live: every writer drains all buffers
-  /// before it removes anything. When a writer holds the mutex the buffer is dropped instead of
-  /// waited for (lossy, as Caffeine's read buffers are): a hit never blocks on a miss, and the
-  /// writer is about to apply what it sees anyway.
+  /// Applies this thread's full access buffer, inside the caller's shared section: policy
+  /// bookkeeping is never read by a hit, so other threads' hits run on, and a writer, which
+  /// waits for every shared section to end, never meets a drain (nor has to take a lock of its
+  /// own for the policy). The handles recorded are live: every writer drains all buffers before
+  /// it removes anything. Drains exclude each other by drain_lock_, a line of its own: the
+  /// writer mutex, which every hit reads, would bounce between cores on every drain. When
+  /// another thread is draining, the buffer stays full and later records are dropped until a
+  /// later call drains it (lossy, as Caffeine's read buffers are): a hit never waits.
   TWAT_CACHE_NOINLINE void drain_own_records(detail::reader_slot& slot) {
-    std::unique_lock lock(lock_.writer_mutex(), std::try_to_lock);
-    if (!lock.owns_lock()) return;
+    if (!drain_lock_.try_lock()) return;
     apply_records(slot);
+    drain_lock_.unlock();
   }
 
   void apply_records(detail::reader_slot& s) {
@@ -991,6 +989,8 @@ class basic_memory {
   };
   static constexpr unsigned flight_stripe_bits = 4;
   flight_stripe flight_stripes_[1u << flight_stripe_bits];
+  // Taken by a reader draining its access buffer (drain_own_records), in a shared section.
+  alignas(detail::cache_line) detail::spin_lock drain_lock_;
   std::mutex flight_mutex_;                // followers wait here: a leader's result, then its
   std::condition_variable flight_landed_;  // waiters' count, are guarded by it
   detail::reader_slot local_slot_;         // counters when thread_safe = false
