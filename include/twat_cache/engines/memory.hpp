@@ -415,14 +415,16 @@ class basic_memory {
              overflow_hits_.load(std::memory_order_relaxed);
     s.misses = local_slot_.misses.load(std::memory_order_relaxed) +
                overflow_misses_.load(std::memory_order_relaxed);
-    lock_.for_each_slot([&s](const detail::reader_slot& slot) {
+    std::uint64_t pending = 0;  // stores held pending (see pending_entry), counted in one walk
+    lock_.for_each_slot([&s, &pending](const detail::reader_slot& slot) {
       s.hits += slot.hits.load(std::memory_order_relaxed);
       s.misses += slot.misses.load(std::memory_order_relaxed);
+      pending += slot.pending.load(std::memory_order_relaxed);
     });
     s.evictions = evictions_.load(std::memory_order_relaxed);
     s.expirations = expirations_.load(std::memory_order_relaxed);
     // Pending stores are held too; applied, each makes room for itself, so never past maxsize.
-    s.size = size_.load(std::memory_order_relaxed) + pending_stores();
+    s.size = size_.load(std::memory_order_relaxed) + pending;
     if (capacity_ != 0 && s.size > capacity_) s.size = capacity_;
     s.capacity = capacity_;
     return s;
