@@ -223,9 +223,6 @@ class reader_slots_lock {
 
   void unlock() noexcept { gate_.unlock(); }
 
-  /// The mutex writers hold: enough, without waiting for readers, for state readers never touch.
-  writer_gate& writer_mutex() noexcept { return gate_; }
-
   /// How many threads have taken a shared section of this lock so far (a thread that exits and
   /// a new one that reuses its id count once).
   [[nodiscard]] std::uint32_t threads_seen() const noexcept {

@@ -11,10 +11,10 @@
 ///
 /// Thread safety (thread_safe = true): hits run under a reader_slots_lock, in parallel, writing
 /// only the calling thread's own slot, with no locked instruction while writes are rare; accesses
-/// are buffered there and applied to the policy under the writer mutex, always before any
-/// eviction, so eviction order is what the policy says. s3fifo needs no buffer: a hit raises a
-/// counter in the entry's own word. thread_safe = false takes no lock and applies each access at
-/// once.
+/// are buffered there and applied to the policy by the thread whose buffer fills, and by every
+/// writer before it evicts, so eviction order is what the policy says. s3fifo needs no buffer: a
+/// hit raises a counter in the entry's own word. thread_safe = false takes no lock and applies
+/// each access at once.
 
 #include <algorithm>
 #include <chrono>
@@ -563,7 +563,7 @@ class basic_memory {
 
   // ---- policy --------------------------------------------------------------------------------
   /// What a hit does for the policy: nothing (fifo, rr), raise a counter in place, safe under the
-  /// shared lock (s3fifo), or record the access to be applied under the writer mutex (the rest).
+  /// shared lock (s3fifo), or record the access to be applied later (the rest: drain_own_records).
   /// `advised`: recorded whatever the policy, for the advisor's shadows too. A cache without the
   /// advisor never reaches that branch, so it costs nothing there.
   enum class access_kind : std::uint8_t { none, touch, record, advised };
@@ -580,11 +580,12 @@ class basic_memory {
   }
 
   /// The hash of a node's key, for the policies that keep hashes (s3fifo's ghost, tinylfu's
-  /// sketch). Called by the policy under the writer mutex, when the node's element is in place.
+  /// sketch). Called by the policy from a writer or a drain, when the node's element is in place.
   static std::uint64_t node_hash(const void* self, std::uint32_t h) {
     return key_hash<Key>{}(static_cast<const basic_memory*>(self)->element_of_[h].item->first);
   }
-  /// A live node's tagged word, for s3fifo's counter. Called under the writer mutex.
+  /// A live node's tagged word, for s3fifo's counter: read and written by writers (the eviction
+  /// scan), and raised by an advised cache's drain.
   struct node_words {
     basic_memory* self;
     TWAT_CACHE_ALWAYS_INLINE std::uint32_t& operator()(std::uint32_t h) const noexcept {
@@ -640,8 +641,8 @@ class basic_memory {
   /// bookkeeping is never read by a hit, so other threads' hits run on, and a writer, which
   /// waits for every shared section to end, never meets a drain (nor has to take a lock of its
   /// own for the policy). The handles recorded are live: every writer drains all buffers before
-  /// it removes anything. Drains exclude each other by drain_lock_, a line of its own: the
-  /// writer mutex, which every hit reads, would bounce between cores on every drain. When
+  /// it removes anything. Drains exclude each other by drain_lock_, not by the writer mutex,
+  /// which every hit reads and which would then bounce between cores on every drain. When
   /// another thread is draining, the buffer stays full and later records are dropped until a
   /// later call drains it (lossy, as Caffeine's read buffers are): a hit never waits.
   TWAT_CACHE_NOINLINE void drain_own_records(detail::reader_slot& slot) {
@@ -708,7 +709,7 @@ class basic_memory {
     }
   }
 
-  // ---- single flight (guarded by the writer mutex) -------------------------------------------
+  // ---- single flight (flights live in the stripes below) -------------------------------------
   using flight_type = detail::flight<Key, Value>;
 
   // ---- pending stores ------------------------------------------------------------------------

@@ -55,8 +55,8 @@ class s3fifo {
     }
   }
 
-  /// A read applied by a writer (a hit under the exclusive lock, a store over an existing key, an
-  /// advised cache's buffered hit, applied under the writer mutex while other hits go on).
+  /// A read applied later (a hit under the exclusive lock, a store over an existing key, or an
+  /// advised cache's buffered hit, applied by a drain while other hits go on).
   void on_access(std::uint32_t i) noexcept {
     const std::uint32_t& word = words_(i);
     detail::count_read(word, detail::load_tagged(word));
