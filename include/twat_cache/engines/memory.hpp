@@ -555,8 +555,9 @@ class basic_memory {
     }
     overflow_hits_.fetch_add(1, std::memory_order_relaxed);
     if (access_ != access_kind::none) {
-      apply_access(handle_of(e->second));
-      if (advisor_) advisor_->feed(node_hash(this, handle_of(e->second)));
+      const std::uint32_t h = handle_of(e->second);
+      apply_access(h);
+      if (advisor_) advisor_->feed(node_hash(this, h));
     }
     return e->second.value;
   }
