@@ -396,7 +396,9 @@ TEST_CASE("what counts as rare writes follows what the writer's barrier costs he
   CHECK(light_reads_per_write(15'000) == 7'500);
 
   constexpr int keys = 256;
+  constexpr int writes = 60;
   constexpr int reads_per_write = 4'000;
+  // Returns, for each write period, whether it ended with light readers.
   const auto run = [](std::uint32_t barrier_ns) {
     // A ttl keeps every store its own exclusive section (no batches), so each write below
     // costs one barrier. (Two threads would otherwise batch 8 writes into one section here.)
@@ -411,17 +413,28 @@ TEST_CASE("what counts as rare writes follows what the writer's barrier costs he
     for (int i = 0; i < 3 * 4'096; ++i)  // reads alone: a review period without writes
       REQUIRE(f(i % keys) == (i % keys) * 5 - 2);
     REQUIRE(f.engine().light_readers());
-    for (int w = 1; w <= 60; ++w) {        // then one write in every 4,000 calls
+    std::vector<bool> light_after;
+    for (int w = 1; w <= writes; ++w) {    // then one write in every 4,000 calls
       heavy_barrier_ns.store(barrier_ns);  // as if each write had measured it so
       REQUIRE(f(keys * w) == keys * w * 5 - 2);
       for (int i = 0; i < reads_per_write; ++i)
         REQUIRE(f(i % keys) == (i % keys) * 5 - 2);
+      light_after.push_back(f.engine().light_readers());
     }
-    return f.engine().light_readers();
+    return light_after;
   };
   const std::uint32_t learned = heavy_barrier_ns.load();
-  CHECK(run(128));              // 4,000 reads pay for a 0.13 us barrier many times over
-  CHECK_FALSE(run(1'000'000));  // not for a 1 ms one
+  // 4,000 reads pay for a 0.13 us barrier many times over. But each write also times its real
+  // barrier into the cost set before it, and one call that the scheduler stalled (a sample
+  // counts for up to 100 us) makes it 12.6 us, which 4,000 reads do not pay for: that write can
+  // switch readers to locked, until a review sees the cost set back, a period or two later.
+  // (Judging the last period alone failed in CI so.) Hence most periods, not all.
+  const std::vector<bool> cheap = run(128);
+  CHECK(std::count(cheap.begin(), cheap.end(), true) >= writes - 10);
+  // Not for a 1 ms barrier: the average gap, which starts long after a read-only spell, falls
+  // below what pays within some 20 writes, and readers stay locked from then on.
+  const std::vector<bool> dear = run(1'000'000);
+  CHECK(std::count(dear.begin() + writes / 2, dear.end(), true) == 0);
   heavy_barrier_ns.store(learned);
 }
 

@@ -267,9 +267,10 @@ class reader_slots_lock {
   /// barrier has cost here, and is judged on the reads between writes averaged over about 8
   /// writes, as misses come at random: one short gap is no trend. Each gap counts for at most
   /// light_margin times what pays, so a long read-only spell is forgotten within some 20 writes;
-  /// the average starts there too. Both follow what pays now, so a barrier that the hypervisor
-  /// stalled once (one sample of 100 us raises the cost 8-fold) does not end light readers at
-  /// the next write. Counters zeroed by clear() read as a long gap, which keeps the mode.
+  /// the average starts there too. A barrier that the scheduler stalled once (a 100 us sample
+  /// makes a 0.13 us cost 12.6 us) can still end light readers, until a review (timing a barrier
+  /// again now and then) sees the cost fall. Counters zeroed by clear() read as a long gap, which
+  /// keeps the mode.
   void keep_light_or_not(std::uint64_t reads) noexcept {
     const std::uint64_t pays =
         light_reads_per_write(heavy_barrier_ns.load(std::memory_order_relaxed));
