@@ -28,7 +28,7 @@
 //                                           (single flight): how far a redesign of mcache
 //                                           around readers that never wait could scale
 //   memory/int_int/1M/<policy>              live heap bytes per entry after memoizing keys
-//                                           0..999,999 with maxsize 1,000,000 (counters
+//                                           0..1,000,999 with maxsize 1,000,000 (counters
 //                                           bytes_per_entry, overhead_per_entry beyond the 8
 //                                           bytes of key and value, hash_table_per_entry,
 //                                           peak_bytes_per_entry, live_blocks)
@@ -612,6 +612,9 @@ void bench_limit_shared(benchmark::State& state, Limit& limit, const std::vector
 // ---- memory per entry ---------------------------------------------------------------------------
 
 constexpr int memory_entries = 1'000'000;
+// Keys memoized past maxsize: the cache is full and evicting, as in steady state (s3fifo makes its
+// ghost set at the first eviction).
+constexpr int memory_evicted = 1'000;
 constexpr double key_value_bytes = sizeof(int) + sizeof(int);
 
 void bench_memory_per_entry(benchmark::State& state, tc::policy p) {
@@ -622,15 +625,16 @@ void bench_memory_per_entry(benchmark::State& state, tc::policy p) {
     {
       const alloc_count::window window;
       auto memo = tc::mcache(f_int, {.maxsize = memory_entries, .policy = p});
-      for (int k = 0; k < memory_entries; ++k)
+      for (int k = 0; k < memory_entries + memory_evicted; ++k)
         benchmark::DoNotOptimize(memo(k));
       bytes = static_cast<double>(window.bytes());
       blocks = static_cast<double>(window.blocks());
       peak = static_cast<double>(window.peak());
       big = window.big_blocks();
       const tc::cache_stats s = memo.stats();
-      if (s.size != static_cast<std::uint64_t>(memory_entries) || s.evictions != 0) {
-        state.SkipWithError("the cache did not hold every entry");
+      if (s.size != static_cast<std::uint64_t>(memory_entries) ||
+          s.evictions != static_cast<std::uint64_t>(memory_evicted)) {
+        state.SkipWithError("the cache is not full, or evicted more than it had to");
         return;
       }
     }

@@ -1,10 +1,15 @@
 // The memoized wrapper over the memory engine: the API a user calls.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <twat_cache/cache.hpp>
+#if defined(__linux__)
+#include <unistd.h>
+#endif
 
 using namespace std::chrono_literals;
 
@@ -86,6 +91,38 @@ TEST_CASE("a hit does not call the function again") {
   CHECK(s.evictions == 0);
   CHECK(s.hit_ratio() == Approx(0.5));
 }
+
+#if defined(__linux__)
+namespace {
+std::size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t total_pages = 0;
+  std::size_t resident_pages = 0;
+  statm >> total_pages >> resident_pages;
+  return resident_pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+}  // namespace
+
+TEST_CASE("a large maxsize costs memory only as entries come") {
+  // A user sets maxsize "to be safe". Every policy's state, s3fifo's ghost set and tinylfu's
+  // frequency sketch included, grows with the entries: at maxsize 2^28 these took 1 GB and
+  // 0.75 GB at once.
+  for (const auto policy :
+       {twat_cache::policy::s3fifo, twat_cache::policy::tinylfu, twat_cache::policy::lru,
+        twat_cache::policy::lfu, twat_cache::policy::fifo, twat_cache::policy::rr}) {
+    CAPTURE(policy);
+    const std::size_t before = resident_bytes();
+    auto f = twat_cache::mcache([](int x) { return x + 1; },
+                                {.maxsize = std::size_t{1} << 28, .policy = policy});
+    for (int k = 0; k < 10'000; ++k)
+      REQUIRE(f(k) == k + 1);
+    for (int k = 0; k < 10'000; ++k)
+      REQUIRE(f(k) == k + 1);
+    CHECK(f.stats().hits == 10'000);
+    CHECK(resident_bytes() - std::min(before, resident_bytes()) < std::size_t{64} << 20);
+  }
+}
+#endif
 
 TEST_CASE("copies share one cache") {
   int calls = 0;

@@ -40,12 +40,13 @@ TEST_CASE("maxsize beyond what the engine can index is a config_error") {
   CHECK_THROWS_WITH(twat_cache::mcache(identity, {.maxsize = (std::size_t{1} << 30) + 1}),
                     Contains("mcache_options.maxsize = 1073741825 is too large") &&
                         Contains("at most 1073741824 entries"));
-  // fifo: its per-entry arrays grow with use, where s3fifo's ghost set and tinylfu's sketch are
-  // sized from maxsize at once (4 GB here).
-  auto largest = twat_cache::mcache(
-      identity, {.maxsize = std::size_t{1} << 30, .policy = twat_cache::policy::fifo});
-  CHECK(largest(7) == 7);
-  CHECK(largest.stats().capacity == std::size_t{1} << 30);
+  for (const auto policy : {twat_cache::policy::s3fifo, twat_cache::policy::tinylfu,
+                            twat_cache::policy::lru, twat_cache::policy::fifo}) {
+    auto largest =
+        twat_cache::mcache(identity, {.maxsize = std::size_t{1} << 30, .policy = policy});
+    CHECK(largest(7) == 7);
+    CHECK(largest.stats().capacity == std::size_t{1} << 30);
+  }
 }
 
 TEST_CASE("get_cache_path: environment order and folder_name validation") {

@@ -326,6 +326,24 @@ TEMPLATE_TEST_CASE("tinylfu: admission refuses a cold newcomer over a hot victim
   CHECK(e.stats().evictions == 300);
 }
 
+TEMPLATE_TEST_CASE("tinylfu: a sketch grown with the entries still refuses cold newcomers",
+                   "[policy]", INDEX_CONFIGS) {
+  // The sketch starts at 1,024 columns and doubles as entries pass its width, to 8,192 here.
+  auto e = make<TestType>(5'000, policy::tinylfu);
+  for (int k = 0; k < 5'000; ++k)
+    e.put(k, k);
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 5'000; ++k)
+      REQUIRE(e.get(k) == k);
+  }
+  for (int k = 100'000; k < 103'000; ++k) {  // cold: each asked for once
+    if (!e.get(k)) e.put(k, k);
+  }
+  // At most the window's 50 hot keys leave (a tie keeps the incumbent); no cold one gets in.
+  CHECK(live_keys(e, 4'999).size() >= 4'950);
+  CHECK(e.stats().evictions == 3'000);
+}
+
 TEMPLATE_TEST_CASE("tinylfu: a newcomer asked for more often than the victim is admitted",
                    "[policy]", INDEX_CONFIGS) {
   auto e = make<TestType>(100, policy::tinylfu);

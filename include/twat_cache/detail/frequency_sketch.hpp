@@ -4,7 +4,10 @@
 /// rows, as wide as the next power of two above the cache's capacity, behind a doorkeeper bloom
 /// filter that absorbs keys seen once (most of a long tail) so they take no counter. Every
 /// 10 x capacity additions, all counters halve and the doorkeeper empties: old popularity fades.
-/// About 3 bytes per entry of capacity (12 KB at least).
+/// About 3 bytes per entry of capacity (3 KB at least). The table grows with the cache's entries
+/// (grow_for), so a cache pays for what it holds, not for its maxsize up front. Each growth
+/// starts the counts over, as Caffeine does when it makes its sketch at half full: the last comes
+/// before the cache is full, and counts matter only to evictions.
 
 #include <algorithm>
 #include <array>
@@ -21,15 +24,14 @@ class frequency_sketch {
   static constexpr std::uint32_t max_count = 15;
 
   void reset(std::uint32_t capacity) {
-    // At least 1,024 columns: a small cache's few hot keys would otherwise share counters with
-    // its newcomers, and lend them their counts.
-    const std::uint64_t width = std::bit_ceil(std::max<std::uint64_t>(capacity, 1024));
-    width_bits_ = static_cast<std::uint32_t>(std::countr_zero(width));
-    counters_.assign(rows * width / counters_per_word, 0);
-    door_bits_ = width_bits_ + 3;  // 8 bits per counter column: few false positives
-    doorkeeper_.assign((std::uint64_t{1} << door_bits_) / 64, 0);
-    sample_size_ = 10 * std::max<std::uint64_t>(capacity, 1);
-    additions_ = 0;
+    capacity_ = std::max<std::uint32_t>(capacity, 1);
+    resize(min_width);
+  }
+
+  /// Widens the table for `entries` keys (counts start over), up to the capacity's width.
+  void grow_for(std::uint32_t entries) {
+    if (entries <= width_ || width_ >= capacity_) return;
+    resize(std::bit_ceil(std::min(entries, capacity_)));
   }
 
   void clear() {
@@ -63,6 +65,9 @@ class frequency_sketch {
 
  private:
   static constexpr std::uint32_t rows = 4;
+  // At least 1,024 columns: a small cache's few hot keys would otherwise share counters with its
+  // newcomers, and lend them their counts.
+  static constexpr std::uint32_t min_width = 1024;
   static constexpr std::uint32_t counters_per_word = 16;
   static constexpr std::array<std::uint64_t, rows> seeds = {
       0x9E3779B97F4A7C15ULL, 0xC2B2AE3D27D4EB4FULL, 0x165667B19E3779F9ULL, 0xD6E8FEB86659FD93ULL};
@@ -102,6 +107,16 @@ class frequency_sketch {
     return was_set;
   }
 
+  void resize(std::uint64_t width) {
+    width_ = static_cast<std::uint32_t>(std::max<std::uint64_t>(width, min_width));
+    width_bits_ = static_cast<std::uint32_t>(std::countr_zero(width_));
+    counters_.assign(std::uint64_t{rows} * width_ / counters_per_word, 0);
+    door_bits_ = width_bits_ + 3;  // 8 bits per counter column: few false positives
+    doorkeeper_.assign((std::uint64_t{1} << door_bits_) / 64, 0);
+    sample_size_ = 10 * std::uint64_t{std::min(capacity_, width_)};
+    additions_ = 0;
+  }
+
   void age() noexcept {
     for (std::uint64_t& word : counters_)
       word = (word >> 1) & 0x7777777777777777ULL;
@@ -109,6 +124,8 @@ class frequency_sketch {
     additions_ /= 2;
   }
 
+  std::uint32_t capacity_ = 1;
+  std::uint32_t width_ = 0;  // counters per row, a power of two
   std::uint32_t width_bits_ = 0;
   std::uint32_t door_bits_ = 0;
   std::vector<std::uint64_t> counters_;

@@ -3,8 +3,10 @@
 /// with no data. As the paper suggests, it is a bucketed table of fingerprints stamped with their
 /// eviction time, not a queue: a ghost is alive while fewer than `capacity` ghosts were added
 /// after it. Four bytes per slot (16-bit fingerprint, 16-bit coarse time), so the ghost of a
-/// million-entry cache costs about 4 MB. It is approximate, as a cache may be: a full bucket
-/// forgets its oldest ghost early, and one lookup in 16,384 may match a stranger's fingerprint.
+/// million-entry cache costs about 4 MB. The table is made at the first insert, that is the
+/// cache's first eviction: a cache that never fills costs nothing for it, whatever its maxsize.
+/// It is approximate, as a cache may be: a full bucket forgets its oldest ghost early, and one
+/// lookup in 16,384 may match a stranger's fingerprint.
 
 #include <algorithm>
 #include <bit>
@@ -22,7 +24,7 @@ class ghost_set {
     const std::uint32_t wanted =
         std::max<std::uint32_t>(1, (capacity + slots_per_bucket - 1) / slots_per_bucket);
     buckets_ = std::bit_ceil(wanted);
-    slots_.assign(std::size_t{buckets_} * slots_per_bucket, 0);
+    slots_ = std::vector<std::uint32_t>();  // made by the first insert
     // Time advances one tick per 1/256 of the capacity, so "alive" is "at most 256 ticks old".
     tick_length_ = std::max<std::uint32_t>(1, capacity / lifetime_ticks);
     added_in_tick_ = 0;
@@ -37,6 +39,7 @@ class ghost_set {
 
   void insert(std::uint64_t hash) {
     if (capacity_ == 0) return;
+    if (slots_.empty()) slots_.assign(std::size_t{buckets_} * slots_per_bucket, 0);
     std::uint32_t* bucket = bucket_of(hash);
     const std::uint32_t fp = fingerprint(hash);
     std::uint32_t* replace = bucket;
@@ -66,7 +69,7 @@ class ghost_set {
 
   /// True when `hash` is a live ghost, which it then stops being (the key is back).
   bool take(std::uint64_t hash) noexcept {
-    if (capacity_ == 0) return false;
+    if (slots_.empty()) return false;  // no ghost yet
     std::uint32_t* bucket = bucket_of(hash);
     const std::uint32_t fp = fingerprint(hash);
     for (std::uint32_t s = 0; s < slots_per_bucket; ++s) {

@@ -36,7 +36,10 @@ class tinylfu {
   }
 
   void on_insert(std::uint32_t i) {
-    if (capacity_ != 0) sketch_.add(hash_(i));
+    if (capacity_ != 0) {
+      sketch_.grow_for(sizes_[window] + main_size() + 1);
+      sketch_.add(hash_(i));
+    }
     enter(window, i);
   }
 
