@@ -40,7 +40,8 @@ TEST_CASE("advise() without the advisor, or the advisor without maxsize, is a co
                     Catch::Contains("mcache_options.advisor") && Catch::Contains("maxsize"));
 }
 
-TEST_CASE("the advisor's shadow of the cache's own policy and size sees exactly what it sees", "[shadow]") {
+TEST_CASE("the advisor's shadow of the cache's own policy and size sees exactly what it sees",
+          "[shadow]") {
   const auto p = GENERATE(policy::lru, policy::fifo, policy::s3fifo, policy::tinylfu);
   CAPTURE(twat_cache::policy_name(p));
   auto f = twat_cache::mcache([](int x) { return x * 3; },

@@ -2,7 +2,9 @@
 // mcache keeps nothing on disk: giving it folder_name must not compile.
 #include <twat_cache/cache.hpp>
 
-int identity(int x) { return x; }
+int identity(int x) {
+  return x;
+}
 
 int main() {
 #ifdef TWAT_CACHE_COMPILE_FAIL_CONTROL

@@ -8,10 +8,15 @@ struct no_hash_type {
 };
 
 #ifdef TWAT_CACHE_COMPILE_FAIL_CONTROL
-auto twat_cache_key(const no_hash_type& x) { return x.v; }  // the fix the message suggests
+// The fix the message suggests.
+auto twat_cache_key(const no_hash_type& x) {
+  return x.v;
+}
 #endif
 
-int use(const no_hash_type& x) { return x.v; }
+int use(const no_hash_type& x) {
+  return x.v;
+}
 
 int main() {
   auto f = twat_cache::mcache(use);

@@ -7,10 +7,12 @@
 
 int main() {
   int calls = 0;
-  auto square = twat_cache::mcache([&calls](int x) {
-    ++calls;
-    return x * x;
-  }, {.maxsize = 16});
+  auto square = twat_cache::mcache(
+      [&calls](int x) {
+        ++calls;
+        return x * x;
+      },
+      {.maxsize = 16});
   const int first = square(12);
   const int second = square(12);
   const auto stats = square.stats();
