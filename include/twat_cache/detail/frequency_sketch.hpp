@@ -1,7 +1,7 @@
 #pragma once
 /// TinyLFU's memory of how often keys were asked for (Einziger, Friedman and Manes, "TinyLFU: A
 /// Highly Efficient Cache Admission Policy", 2017): a count-min sketch of 4-bit counters, four
-/// rows, as wide as the next power of two above the cache's capacity, behind a doorkeeper bloom
+/// rows, growing to the next power of two above the cache's capacity, behind a doorkeeper bloom
 /// filter that absorbs keys seen once (most of a long tail) so they take no counter. Every
 /// 10 x capacity additions, all counters halve and the doorkeeper empties: old popularity fades.
 /// About 3 bytes per entry of capacity (3 KB at least). The table grows with the cache's entries
