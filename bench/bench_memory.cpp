@@ -342,7 +342,7 @@ void register_hits() {
   }
 
   // A plain function: at -O2, g++ and clang++ kept part of its hit path out of line until
-  // 2026-12-06 (2.7x the lambda's hit with g++); the default policy shows it.
+  // 2026-12-06 (2.0x to 2.3x the lambda's hit with g++); the default policy shows it.
   for (const bool safe : {true, false}) {
     add(mcache_name("hit/int", tc::policy::s3fifo, safe) + "/fn_ptr", [safe](benchmark::State& st) {
       auto memo = tc::mcache(plain_f_int, {.maxsize = hit_maxsize, .thread_safe = safe});
