@@ -6,6 +6,7 @@
 #include <barrier>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -68,11 +69,18 @@ TEMPLATE_TEST_CASE("single flight: 8 concurrent callers of one key run the funct
 TEMPLATE_TEST_CASE("single flight: the leader's exception reaches every waiter and is not cached",
                    "", via_mcache, via_generic_gate) {
   std::atomic<int> calls{0};
-  auto f = TestType::make([&calls](int) -> int {
+  // The leader throws once all 8 callers have missed (a bounded wait), and a little after, for
+  // the last to reach the flight: a fixed sleep from the start would fail whenever the scheduler
+  // held a caller back longer than it, as that caller then computed again.
+  std::function<std::uint64_t()> misses_so_far;
+  auto f = TestType::make([&calls, &misses_so_far](int) -> int {
     calls.fetch_add(1);
-    std::this_thread::sleep_for(50ms);
+    for (int i = 0; i < 5'000 && misses_so_far() < 8; ++i)
+      std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(20ms);
     throw std::runtime_error("backend down");
   });
+  misses_so_far = [&f] { return f.stats().misses; };
   std::atomic<int> caught{0};
   run_threads(8, [&](int) {
     try {
