@@ -647,9 +647,11 @@ class basic_memory {
   /// another thread is draining, the buffer stays full and later records are dropped until a
   /// later call drains it (lossy, as Caffeine's read buffers are): a hit never waits.
   TWAT_CACHE_NOINLINE void drain_own_records(detail::reader_slot& slot) {
-    if (!drain_lock_.try_lock()) return;
+    // A guard: the advisor's feed may throw (bad_alloc), and a drain_lock_ left held would make
+    // every later drain drop its records.
+    std::unique_lock lock(drain_lock_, std::try_to_lock);
+    if (!lock.owns_lock()) return;
     apply_records(slot);
-    drain_lock_.unlock();
   }
 
   void apply_records(detail::reader_slot& s) {
