@@ -63,6 +63,19 @@ class frequency_sketch {
     return least + (doorkeeper_has(hash) ? 1 : 0);
   }
 
+  /// estimate(hash) < bound, reading no more than it needs: the doorkeeper first, then the rows
+  /// until one is low enough. A duel's incumbent is usually settled by its doorkeeper bits alone.
+  [[nodiscard]] bool estimate_below(std::uint64_t hash, std::uint32_t bound) const noexcept {
+    if (counters_.empty()) return bound != 0;
+    const std::uint32_t door = doorkeeper_has(hash) ? 1 : 0;
+    if (door >= bound) return false;
+    for (std::uint32_t r = 0; r < rows; ++r) {
+      const auto [word, shift] = position(hash, r);
+      if (((counters_[word] >> shift) & 0xF) + door < bound) return true;
+    }
+    return false;
+  }
+
  private:
   static constexpr std::uint32_t rows = 4;
   // At least 1,024 columns: a small cache's few hot keys would otherwise share counters with its

@@ -7,6 +7,8 @@
 /// So a burst of new keys cannot flush what is popular, and recency still gets a small window.
 ///
 /// Reads move entries between lists, so hits are recorded and applied later (as for lru).
+/// Each entry keeps 32 bits of its key's hash for the sketch (4 bytes): every applied read and
+/// every duel would otherwise fetch the key from the map and hash it again.
 
 #include <array>
 #include <cstdint>
@@ -33,18 +35,20 @@ class tinylfu {
   void reserve(std::uint32_t nodes) {
     detail::ensure_size(links_, nodes);
     detail::ensure_size(segment_of_, nodes);
+    if (capacity_ != 0) detail::ensure_size(sketch_keys_, nodes);
   }
 
   void on_insert(std::uint32_t i) {
     if (capacity_ != 0) {
+      sketch_keys_[i] = static_cast<std::uint32_t>(hash_(i) >> 32);
       sketch_.grow_for(sizes_[window] + main_size() + 1);
-      sketch_.add(hash_(i));
+      sketch_.add(sketch_keys_[i]);
     }
     enter(window, i);
   }
 
   void on_access(std::uint32_t i) {
-    if (capacity_ != 0) sketch_.add(hash_(i));
+    if (capacity_ != 0) sketch_.add(sketch_keys_[i]);
     switch (segment_of_[i]) {
       case window:
         lists_[window].move_to_back(links_, i);
@@ -77,7 +81,7 @@ class tinylfu {
     const std::uint32_t candidate = lists_[window].front();
     const std::uint32_t rival = main_victim();
     if (rival == detail::npos) return candidate;
-    if (!admit(hash_(candidate), hash_(rival))) return candidate;
+    if (!admit(sketch_keys_[candidate], sketch_keys_[rival])) return candidate;
     leave(candidate);
     enter(probation, candidate);
     return rival;
@@ -86,6 +90,7 @@ class tinylfu {
   void clear() noexcept {
     links_.clear();
     segment_of_.clear();
+    sketch_keys_.clear();
     for (auto& list : lists_)
       list.clear();
     sizes_ = {};
@@ -106,10 +111,9 @@ class tinylfu {
   /// Caffeine's rule: the more frequent wins; a tie keeps the incumbent. But a warm candidate
   /// (more than 5) is let in one time in 128 at random, so an attacker who keeps a victim's count
   /// high cannot lock every newcomer out.
-  bool admit(std::uint64_t candidate_hash, std::uint64_t victim_hash) noexcept {
-    const std::uint32_t candidate = sketch_.estimate(candidate_hash);
-    const std::uint32_t incumbent = sketch_.estimate(victim_hash);
-    if (candidate > incumbent) return true;
+  bool admit(std::uint64_t candidate_key, std::uint64_t victim_key) noexcept {
+    const std::uint32_t candidate = sketch_.estimate(candidate_key);
+    if (sketch_.estimate_below(victim_key, candidate)) return true;
     if (candidate <= 5) return false;
     return (next_random() & 127) == 0;
   }
@@ -139,6 +143,7 @@ class tinylfu {
   node_hasher hash_;
   std::vector<detail::list_links> links_;
   std::vector<std::uint8_t> segment_of_;
+  std::vector<std::uint32_t> sketch_keys_;  // per node: the high half of its key's hash
   std::array<detail::index_list, segment_count> lists_;  // front of each: its least recently used
   std::array<std::uint32_t, segment_count> sizes_ = {};
   detail::frequency_sketch sketch_;
