@@ -214,6 +214,31 @@ TEST_CASE("stress: many threads, mixed hits, misses, evictions and invalidations
   CHECK(calls.load() <= static_cast<long>(s.misses));
 }
 
+TEST_CASE("lru and lfu: hits on two threads at once all count toward the order") {
+  // Each thread notes its hits in a buffer of its own, applied when full. A thread whose buffer
+  // fills while the other applies its own used to drop the hits that followed, and an entry
+  // read only then kept its old place in the order. Two threads that start together fill their
+  // buffers together; now the buffer grows instead.
+  const auto p = GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu);
+  for (int round = 0; round < 200; ++round) {  // the threads must meet: often enough in 200
+    auto f = twat_cache::mcache([](int x) { return x; }, {.maxsize = 1'000, .policy = p});
+    for (int k = 0; k < 1'000; ++k)
+      REQUIRE(f(k) == k);  // 0 is the least recent, and (lfu) all are used once
+    std::atomic<int> wrong{0};
+    run_threads(2, [&](int t) {  // the older half read once more, half by each thread
+      for (int k = t * 250; k < t * 250 + 250; ++k) {
+        if (f(k) != k) wrong.fetch_add(1);
+      }
+    });
+    REQUIRE(wrong.load() == 0);
+    for (int k = 1'000; k < 1'500; ++k)
+      REQUIRE(f(k) == k);  // 500 evictions (less a batch left pending): never one of 0..499
+    REQUIRE(f.stats().evictions >= 400);
+    for (int k = 0; k < 500; ++k)
+      REQUIRE(f.contains(k));
+  }
+}
+
 TEST_CASE("more threads than reader slots still get right answers") {
   auto f = twat_cache::mcache([](int x) { return x * 2; }, {.maxsize = 32});
   std::atomic<int> wrong{0};

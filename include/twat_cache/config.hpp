@@ -83,10 +83,18 @@
 #define TWAT_CACHE_MAX_READER_SLOTS 64
 #endif
 
-/// Access records a thread buffers before they are applied to the eviction policy.
+/// Access records a thread buffers before they are applied to the eviction policy (lru, lfu,
+/// tinylfu, or the advisor, in a thread-safe memory engine): to begin with, and at most, the
+/// buffer doubling while other threads apply theirs. 4 bytes a record, per thread and cache.
 #ifndef TWAT_CACHE_ACCESS_BUFFER_SIZE
 #define TWAT_CACHE_ACCESS_BUFFER_SIZE 120
 #endif
+#ifndef TWAT_CACHE_ACCESS_BUFFER_MAX
+#define TWAT_CACHE_ACCESS_BUFFER_MAX 2048
+#endif
+static_assert(TWAT_CACHE_ACCESS_BUFFER_SIZE >= 1 &&
+                  TWAT_CACHE_ACCESS_BUFFER_MAX >= TWAT_CACHE_ACCESS_BUFFER_SIZE,
+              "TWAT_CACHE_ACCESS_BUFFER_MAX must be at least TWAT_CACHE_ACCESS_BUFFER_SIZE, >= 1");
 
 /// 1 when compiled with ThreadSanitizer (g++ defines __SANITIZE_THREAD__, clang has the feature).
 #if defined(__SANITIZE_THREAD__)

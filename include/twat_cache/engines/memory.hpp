@@ -120,6 +120,8 @@ class basic_memory {
     fast_path_ =
         ttl_ns_ == 0 && access_ != access_kind::advised &&
         (options_.thread_safe || access_ != access_kind::record || options_.policy == policy::lru);
+    if (options_.thread_safe && (access_ == access_kind::record || access_ == access_kind::advised))
+      lock_.keep_access_records();
     const policies::node_hasher hasher(this, &node_hash);
     if (options_.policy == policy::s3fifo) s3fifo_.configure(capacity_, hasher, node_words{this});
     if (options_.policy == policy::tinylfu) tinylfu_.configure(capacity_, hasher);
@@ -149,8 +151,7 @@ class basic_memory {
     if (TWAT_CACHE_UNLIKELY(slot == nullptr)) return get_exclusive(key);
     const shared_guard guard{slot};
     std::optional<Value> result = get_in(key, *slot, /*apply_now=*/false);
-    if (TWAT_CACHE_UNLIKELY(slot->buffered == TWAT_CACHE_ACCESS_BUFFER_SIZE))
-      drain_own_records(*slot);
+    if (TWAT_CACHE_UNLIKELY(slot->buffered == slot->buffer_capacity)) drain_own_records(*slot);
     return result;
   }
 
@@ -174,7 +175,7 @@ class basic_memory {
     const shared_guard guard{slot};
     // get_locked() drains a buffer that its record fills; this path leaves that to it. Read
     // inside the section: a writer empties every thread's buffer under the exclusive lock.
-    if (access_ == access_kind::record && slot->buffered + 1 >= TWAT_CACHE_ACCESS_BUFFER_SIZE)
+    if (access_ == access_kind::record && slot->buffered + 1 >= slot->buffer_capacity)
       return std::nullopt;
     return lookup_in</*without_calls=*/true>(key, *slot, /*apply_now=*/false, miss);
   }
@@ -644,13 +645,17 @@ class basic_memory {
   /// own for the policy). The handles recorded are live: every writer drains all buffers before
   /// it removes anything. Drains exclude each other by drain_lock_, not by the writer mutex,
   /// which every hit reads and which would then bounce between cores on every drain. When
-  /// another thread is draining, the buffer stays full and later records are dropped until a
-  /// later call drains it (lossy, as Caffeine's read buffers are): a hit never waits.
+  /// another thread is draining, the buffer grows instead, and only a buffer that cannot grow
+  /// drops later records until a later call drains it (lossy, as Caffeine's read buffers are):
+  /// a hit never waits.
   TWAT_CACHE_NOINLINE void drain_own_records(detail::reader_slot& slot) {
     // A guard: the advisor's feed may throw (bad_alloc), and a drain_lock_ left held would make
     // every later drain drop its records.
     std::unique_lock lock(drain_lock_, std::try_to_lock);
-    if (!lock.owns_lock()) return;
+    if (!lock.owns_lock()) {
+      slot.grow_buffer();  // another thread is applying its buffer: hold more meanwhile
+      return;
+    }
     apply_records(slot);
   }
 
