@@ -77,6 +77,19 @@ TEMPLATE_TEST_CASE("lfu evicts the least frequently used, ties by least recent",
   CHECK(live_keys(e, 9) == std::set<int>{1, 5, 6});
 }
 
+TEMPLATE_TEST_CASE("lfu: a key alone at its count climbs, and joins the next count behind its keys",
+                   "[policy]", INDEX_CONFIGS) {
+  auto e = make<TestType>(2, policy::lfu);
+  e.put(1, 10);
+  e.put(2, 20);
+  CHECK(e.get(1) == 10);  // 1 at count 2, alone
+  CHECK(e.get(1) == 10);  // 1 at count 3, alone, none at 4
+  CHECK(e.get(2) == 20);  // 2 at count 2, alone: 1 is at 3
+  CHECK(e.get(2) == 20);  // 2 at count 3, after 1
+  e.put(3, 30);  // room for 3: both at count 3, and 1 got there first, so 1 goes
+  CHECK(live_keys(e, 9) == std::set<int>{2, 3});
+}
+
 TEMPLATE_TEST_CASE("fifo evicts the oldest write, whatever was read", "[policy]", INDEX_CONFIGS) {
   auto e = make<TestType>(3, policy::fifo);
   e.put(1, 10);

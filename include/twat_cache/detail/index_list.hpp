@@ -24,6 +24,8 @@ class index_list {
  public:
   [[nodiscard]] std::uint32_t front() const noexcept { return head_; }
   [[nodiscard]] bool empty() const noexcept { return head_ == npos; }
+  /// True when node i is the list's only node.
+  [[nodiscard]] bool holds_only(std::uint32_t i) const noexcept { return head_ == i && tail_ == i; }
 
   TWAT_CACHE_ALWAYS_INLINE void push_back(std::vector<list_links>& links,
                                           std::uint32_t i) noexcept {

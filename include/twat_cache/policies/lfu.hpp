@@ -27,6 +27,12 @@ class lfu {
     const std::uint64_t frequency = buckets_[from].frequency + 1;
     std::uint32_t to = buckets_[from].next;
     if (to == detail::npos || buckets_[to].frequency != frequency) {
+      // Alone at its count, with none at the next: the bucket itself moves up. The usual case of
+      // a popular key, whose count no other key shares: no bucket made, none freed.
+      if (buckets_[from].entries.holds_only(i)) {
+        buckets_[from].frequency = frequency;
+        return;
+      }
       to = new_bucket(frequency, from, to);
     }
     leave(from, i);
