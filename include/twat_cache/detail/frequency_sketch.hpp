@@ -47,8 +47,7 @@ class frequency_sketch {
     if (!doorkeeper_set(hash)) return;  // first sighting since the last ageing
     for (std::uint32_t r = 0; r < rows; ++r) {
       const auto [word, shift] = position(hash, r);
-      if (((counters_[word] >> shift) & 0xF) != max_count)
-        counters_[word] += std::uint64_t{1} << shift;
+      if (count_at(word, shift) != max_count) counters_[word] += std::uint64_t{1} << shift;
     }
   }
 
@@ -58,7 +57,7 @@ class frequency_sketch {
     std::uint32_t least = max_count;
     for (std::uint32_t r = 0; r < rows; ++r) {
       const auto [word, shift] = position(hash, r);
-      least = std::min(least, static_cast<std::uint32_t>((counters_[word] >> shift) & 0xF));
+      least = std::min(least, count_at(word, shift));
     }
     return least + (doorkeeper_has(hash) ? 1 : 0);
   }
@@ -71,7 +70,7 @@ class frequency_sketch {
     if (door >= bound) return false;
     for (std::uint32_t r = 0; r < rows; ++r) {
       const auto [word, shift] = position(hash, r);
-      if (((counters_[word] >> shift) & 0xF) + door < bound) return true;
+      if (count_at(word, shift) + door < bound) return true;
     }
     return false;
   }
@@ -95,6 +94,10 @@ class frequency_sketch {
     const std::uint64_t column = (hash * seeds[r]) >> (64 - width_bits_);
     const std::uint64_t index = (std::uint64_t{r} << width_bits_) + column;
     return {index / counters_per_word, static_cast<std::uint32_t>(index % counters_per_word) * 4};
+  }
+
+  std::uint32_t count_at(std::uint64_t word, std::uint32_t shift) const noexcept {
+    return static_cast<std::uint32_t>((counters_[word] >> shift) & 0xF);
   }
 
   std::uint64_t door_bit(std::uint64_t hash, std::uint32_t probe) const noexcept {
