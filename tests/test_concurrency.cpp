@@ -345,6 +345,50 @@ TEST_CASE("once several threads use a cache, stores wait in batches and are neve
   CHECK(g.stats().evictions > 0);
 }
 
+namespace {
+/// A value whose move throws while `poisoned_moves` is set and the value is marked: a store that
+/// fails after the value was computed (the map moves the value into its entry).
+std::atomic<bool> poisoned_moves{false};
+struct fragile {
+  int n = 0;
+  bool marked = false;
+  fragile() = default;
+  fragile(int value, bool mark) : n(value), marked(mark) {}
+  fragile(const fragile&) = default;
+  fragile& operator=(const fragile&) = default;
+  fragile(fragile&& other) : n(other.n), marked(other.marked) {
+    if (marked && poisoned_moves.load()) throw std::runtime_error("move of a marked value");
+  }
+  fragile& operator=(fragile&& other) {
+    if (other.marked && poisoned_moves.load()) throw std::runtime_error("move of a marked value");
+    n = other.n;
+    marked = other.marked;
+    return *this;
+  }
+};
+}  // namespace
+
+TEST_CASE("a pending store that fails when invalidate() applies it is counted, not lost silently") {
+  std::atomic<int> calls{0};
+  auto f = twat_cache::mcache(
+      [&calls](int x) {
+        calls.fetch_add(1);
+        return fragile(x, x == 7);
+      },
+      {.maxsize = 10'000});
+  run_threads(2, [&](int t) { (void)f(1000 + t); });  // a second thread: stores now batch
+  REQUIRE(f(7).n == 7);                               // pending: no batch is full
+  CHECK(f.stats().errors == 0);
+  poisoned_moves = true;
+  CHECK_FALSE(f.invalidate(8));  // applies what is pending first: the store of 7 fails
+  poisoned_moves = false;
+  CHECK(f.stats().errors == 1);
+  CHECK_FALSE(f.contains(7));
+  const int before = calls.load();
+  REQUIRE(f(7).n == 7);  // computed again
+  CHECK(calls.load() == before + 1);
+}
+
 TEST_CASE("threads that wait out a long write are woken when it ends") {
   // The writers' lock word: waiters poll for 50 us, then sleep on the word. A write longer
   // than that (a clear() of a large cache, a thread preempted while writing) must wake them all.

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <twat_cache/detail/registry.hpp>
+#include <twat_cache/detail/store_error.hpp>
 #include <twat_cache/logging.hpp>
 #include <twat_cache/stats.hpp>
 #include <utility>
@@ -52,15 +53,7 @@ struct cache_core {
   /// Counts and logs a failed store; the caller still gets its value.
   void report_store_error(std::exception_ptr error) noexcept {
     errors.fetch_add(1, std::memory_order_relaxed);
-    std::string what = "an unknown exception";
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    log_once(log_level::error, std::string("put.") + std::string(Engine::name()),
-             "storing a result failed (the call still returned it): " + what);
+    log_store_error(Engine::name(), error);
   }
 
   Engine engine;

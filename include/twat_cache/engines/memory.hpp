@@ -36,6 +36,7 @@
 #include <twat_cache/detail/reader_slots.hpp>
 #include <twat_cache/detail/single_flight.hpp>
 #include <twat_cache/detail/spin_lock.hpp>
+#include <twat_cache/detail/store_error.hpp>
 #include <twat_cache/detail/tagged_handle.hpp>
 #include <twat_cache/key.hpp>
 #include <twat_cache/options.hpp>
@@ -352,7 +353,12 @@ class basic_memory {
   template <class K>
   bool erase(const K& key) {
     const exclusive_guard guard{*this};
-    apply_pending([](std::exception_ptr) {});  // a pending store of `key` is erased with it
+    // A pending store of `key` is erased with it. One that fails is counted (stats().errors) and
+    // logged, as the wrapper does with the stores it makes: no caller is left to hear of it.
+    apply_pending([this](std::exception_ptr error) {
+      store_errors_.fetch_add(1, std::memory_order_relaxed);
+      detail::log_store_error(name(), error);
+    });
     drain_access_records();
     const auto it = map_.find(key);
     if (it == map_.end()) return false;
@@ -380,7 +386,8 @@ class basic_memory {
     lock_.for_each_slot([](detail::reader_slot& s) { reset_slot(s); });
     reset_slot(local_slot_);
     if (advisor_) advisor_->clear();
-    for (auto* counter : {&overflow_hits_, &overflow_misses_, &evictions_, &expirations_, &size_}) {
+    for (auto* counter :
+         {&overflow_hits_, &overflow_misses_, &evictions_, &expirations_, &size_, &store_errors_}) {
       counter->store(0, std::memory_order_relaxed);
     }
   }
@@ -428,6 +435,7 @@ class basic_memory {
     s.size = size_.load(std::memory_order_relaxed) + pending;
     if (capacity_ != 0 && s.size > capacity_) s.size = capacity_;
     s.capacity = capacity_;
+    s.errors = store_errors_.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -1010,7 +1018,8 @@ class basic_memory {
   std::atomic<std::uint64_t> evictions_{0};
   std::atomic<std::uint64_t> expirations_{0};
   std::atomic<std::uint64_t> size_{0};
-  std::unique_ptr<advisor_type> advisor_;  // mcache_options::advisor only
+  std::atomic<std::uint64_t> store_errors_{0};  // pending stores that erase() applied and failed
+  std::unique_ptr<advisor_type> advisor_;       // mcache_options::advisor only
 };
 
 /// The memory engine with the best index this build has.
