@@ -7,10 +7,8 @@
 #include <cstdint>
 #include <exception>
 #include <string>
-#include <string_view>
 #include <twat_cache/detail/registry.hpp>
 #include <twat_cache/detail/store_error.hpp>
-#include <twat_cache/logging.hpp>
 #include <twat_cache/stats.hpp>
 #include <utility>
 
