@@ -1,9 +1,13 @@
 // Eviction order of each policy, on both hash indices, with and without thread safety.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
 #include <random>
 #include <set>
 #include <twat_cache/cache.hpp>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -86,7 +90,7 @@ TEMPLATE_TEST_CASE("lfu: a key alone at its count climbs, and joins the next cou
   CHECK(e.get(1) == 10);  // 1 at count 3, alone, none at 4
   CHECK(e.get(2) == 20);  // 2 at count 2, alone: 1 is at 3
   CHECK(e.get(2) == 20);  // 2 at count 3, after 1
-  e.put(3, 30);  // room for 3: both at count 3, and 1 got there first, so 1 goes
+  e.put(3, 30);           // room for 3: both at count 3, and 1 got there first, so 1 goes
   CHECK(live_keys(e, 9) == std::set<int>{2, 3});
 }
 
@@ -200,6 +204,96 @@ TEST_CASE("lru through mcache agrees with std_lru, thread-safe or not, over many
     CHECK(live_keys(f, 24) == live_keys(reference, 24));
     CHECK(f.stats().hits == reference.stats().hits);
   }
+}
+
+TEST_CASE("lfu through mcache agrees with an exact lfu, thread-safe or not, over many buffers") {
+  // Reads are recorded and applied in batches with or without a lock; a batch is applied
+  // before each eviction, so every victim must be exact lfu's: least count, ties by the read or
+  // write that brought the key to its count longest ago.
+  struct exact_lfu {
+    std::map<int, std::pair<std::uint64_t, std::uint64_t>> entries;  // key -> (count, since)
+    std::uint64_t clock = 0;
+    bool read(int k) {
+      const auto it = entries.find(k);
+      if (it == entries.end()) return false;
+      it->second = {it->second.first + 1, ++clock};
+      return true;
+    }
+    void insert(int k) {
+      if (entries.size() == 16) {
+        auto victim = entries.begin();
+        for (auto it = entries.begin(); it != entries.end(); ++it) {
+          if (it->second < victim->second) victim = it;
+        }
+        entries.erase(victim);
+      }
+      entries[k] = {1, ++clock};
+    }
+  };
+  for (const bool thread_safe : {true, false}) {
+    CAPTURE(thread_safe);
+    int calls = 0;
+    auto f = twat_cache::mcache(
+        [&calls](int x) {
+          ++calls;
+          return x * 7;
+        },
+        {.maxsize = 16, .policy = policy::lfu, .thread_safe = thread_safe});
+    exact_lfu reference;
+    std::mt19937 rng(4242);
+    // Skewed keys, so counts differ and decide; a miss about every 300 calls, so buffers of
+    // reads fill between two writes.
+    std::geometric_distribution<int> key(0.3);
+    int expected_calls = 0;
+    for (int step = 0; step < 60000; ++step) {
+      const int k = std::min(key(rng), 60);
+      if (!reference.read(k)) {
+        reference.insert(k);
+        ++expected_calls;
+      }
+      REQUIRE(f(k) == k * 7);
+      REQUIRE(calls == expected_calls);
+    }
+    std::set<int> expected;
+    for (const auto& [k, entry] : reference.entries)
+      expected.insert(k);
+    CHECK(live_keys(f, 60) == expected);
+  }
+}
+
+TEST_CASE("tinylfu decides the same with and without a lock, over many access buffers") {
+  // One thread, one key stream: the thread-safe engine applies its reads in batches, and so does
+  // the one without a lock; both apply them before each write, so every admission duel and
+  // victim must be the same.
+  const auto run = [](bool thread_safe) {
+    std::vector<int> calls_at;
+    int calls = 0;
+    auto f = twat_cache::mcache(
+        [&calls](int x) {
+          ++calls;
+          return x + 1;
+        },
+        {.maxsize = 64, .policy = policy::tinylfu, .thread_safe = thread_safe});
+    std::mt19937 rng(99);
+    // A miss about every 300 calls, so buffers of reads fill between two writes.
+    std::geometric_distribution<int> hot(0.1);
+    std::uniform_int_distribution<int> cold(1000, 100000);
+    std::uniform_int_distribution<int> pick(0, 399);
+    for (int step = 0; step < 60000; ++step) {
+      const int k = pick(rng) == 0 ? cold(rng) : hot(rng);
+      REQUIRE(f(k) == k + 1);
+      if (step % 97 == 0) calls_at.push_back(calls);
+    }
+    calls_at.push_back(static_cast<int>(f.stats().evictions));
+    for (int k = 0; k < 400; ++k) {
+      if (f.contains(k)) calls_at.push_back(k);
+    }
+    return calls_at;
+  };
+  const std::vector<int> locked = run(true);
+  const std::vector<int> unlocked = run(false);
+  REQUIRE(locked.size() == unlocked.size());
+  CHECK(locked == unlocked);
 }
 
 TEST_CASE("an unbounded cache never evicts") {

@@ -116,13 +116,23 @@ class basic_memory {
       advisor_ = std::make_unique<advisor_type>(capacity_, options_.policy);
       access_ = access_kind::advised;
     }
-    // What the hit paths would otherwise test on every call: a ttl and the advisor need get()'s
-    // calls, and so does a hit without a lock under a policy that updates more than lru's links.
-    fast_path_ =
-        ttl_ns_ == 0 && access_ != access_kind::advised &&
-        (options_.thread_safe || access_ != access_kind::record || options_.policy == policy::lru);
     if (options_.thread_safe && (access_ == access_kind::record || access_ == access_kind::advised))
       lock_.keep_access_records();
+    // Without a lock, lfu's and tinylfu's reads are buffered too and applied in batches, as a
+    // thread-safe engine's are: a batch runs their updates back to back, a hit then costs a
+    // store (see drain_access_records for the order kept). lru's relink is cheaper done at once.
+    // A buffer of one note would fill on every fast hit (lookup_in keeps one note free).
+    if (TWAT_CACHE_ACCESS_BUFFER_SIZE >= 2 && !options_.thread_safe &&
+        access_ == access_kind::record && options_.policy != policy::lru) {
+      local_slot_.make_buffer();
+      access_ = access_kind::record_unlocked;
+    }
+    // What the hit paths would otherwise test on every call: a ttl and the advisor need get()'s
+    // calls, and so does a hit without a lock that applies more than lru's relink at once.
+    fast_path_usable_ =
+        ttl_ns_ == 0 && access_ != access_kind::advised &&
+        (options_.thread_safe || access_ != access_kind::record || options_.policy == policy::lru);
+    fast_path_ = fast_path_usable_;
     const policies::node_hasher hasher(this, &node_hash);
     if (options_.policy == policy::s3fifo) s3fifo_.configure(capacity_, hasher, node_words{this});
     if (options_.policy == policy::tinylfu) tinylfu_.configure(capacity_, hasher);
@@ -140,7 +150,13 @@ class basic_memory {
   /// The value for `key` (or a view of it), counting a hit or a miss.
   template <class K>
   [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get(const K& key) {
-    if (!options_.thread_safe) return get_in(key, local_slot_, /*apply_now=*/true);
+    if (!options_.thread_safe) {
+      std::optional<Value> result = get_in</*unlocked=*/true>(key, local_slot_);
+      // One short of full, as get_fast_unlocked() leaves it: no record is ever dropped here.
+      if (TWAT_CACHE_UNLIKELY(local_slot_.buffered + 1 >= local_slot_.buffer_capacity))
+        apply_local_records();
+      return result;
+    }
     return get_locked(key);
   }
 
@@ -151,7 +167,7 @@ class basic_memory {
     detail::reader_slot* slot = lock_.lock_shared();
     if (TWAT_CACHE_UNLIKELY(slot == nullptr)) return get_exclusive(key);
     const shared_guard guard{slot};
-    std::optional<Value> result = get_in(key, *slot, /*apply_now=*/false);
+    std::optional<Value> result = get_in</*unlocked=*/false>(key, *slot);
     if (TWAT_CACHE_UNLIKELY(slot->buffered == slot->buffer_capacity)) drain_own_records(*slot);
     return result;
   }
@@ -178,17 +194,17 @@ class basic_memory {
     // inside the section: a writer empties every thread's buffer under the exclusive lock.
     if (access_ == access_kind::record && slot->buffered + 1 >= slot->buffer_capacity)
       return std::nullopt;
-    return lookup_in</*without_calls=*/true>(key, *slot, /*apply_now=*/false, miss);
+    return lookup_in</*without_calls=*/true, /*unlocked=*/false>(key, *slot, miss);
   }
 
   /// get_fast_locked() of an engine made with thread_safe = false, which takes no lock: lru's
-  /// relink is inlined; the policies whose hit is a bigger update (lfu, tinylfu) go through get().
+  /// relink is inlined, lfu's and tinylfu's reads are recorded (get() applies a full buffer).
   template <class K>
   [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_fast_unlocked(const K& key,
                                                                                 bool& miss) {
     miss = false;
     if (!fast_path_) return std::nullopt;
-    return lookup_in</*without_calls=*/true>(key, local_slot_, /*apply_now=*/true, miss);
+    return lookup_in</*without_calls=*/true, /*unlocked=*/true>(key, local_slot_, miss);
   }
 
   /// True when `key` has a live entry; counts nothing and leaves the eviction order alone.
@@ -385,6 +401,7 @@ class basic_memory {
     expires_at_.clear();
     lock_.for_each_slot([](detail::reader_slot& s) { reset_slot(s); });
     reset_slot(local_slot_);
+    fast_path_ = fast_path_usable_;
     if (advisor_) advisor_->clear();
     for (auto* counter :
          {&overflow_hits_, &overflow_misses_, &evictions_, &expirations_, &size_, &store_errors_}) {
@@ -505,21 +522,21 @@ class basic_memory {
     return lookup(slot);
   }
 
-  /// The lookup proper, inside whatever lock the caller holds. `apply_now`: apply the access to
-  /// the policy at once (no other thread can be here) instead of buffering it in the slot.
-  template <class K>
-  TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_in(const K& key, detail::reader_slot& slot,
-                                                       bool apply_now) {
+  /// The lookup proper, inside whatever lock the caller holds. `unlocked`: the engine has no
+  /// lock (thread_safe = false, so no other thread can be here): lru relinks at once, and the
+  /// advisor is fed at once; else every access is recorded in the slot, applied later.
+  template <bool unlocked, class K>
+  TWAT_CACHE_ALWAYS_INLINE std::optional<Value> get_in(const K& key, detail::reader_slot& slot) {
     bool miss = false;
-    return lookup_in</*without_calls=*/false>(key, slot, apply_now, miss);
+    return lookup_in</*without_calls=*/false, unlocked>(key, slot, miss);
   }
 
   /// get_in(), and get_fast()'s lookup. `without_calls`: the caller has ruled out what needs a
-  /// call (a ttl, the advisor, an unlocked record other than lru's relink), so this compiles to
-  /// none. `miss` is set on a miss.
-  template <bool without_calls, class K>
+  /// call (a ttl, the advisor, an unlocked record other than lru's relink or a note), so this
+  /// compiles to none. `miss` is set on a miss.
+  template <bool without_calls, bool unlocked, class K>
   TWAT_CACHE_ALWAYS_INLINE std::optional<Value> lookup_in(const K& key, detail::reader_slot& slot,
-                                                          bool apply_now, bool& miss) {
+                                                          bool& miss) {
     const auto counted_miss = [&]() -> std::optional<Value> {
       detail::reader_slot::bump(slot.misses);
       miss = true;
@@ -539,16 +556,30 @@ class basic_memory {
     const std::uint32_t handle = detail::handle_in(word);
     if (access_ == access_kind::touch) {  // the default policy's kind, tested first
       detail::count_read(e->second.word, word);
-    } else if (access_ == access_kind::record) {
-      if (!apply_now) {
+    } else if constexpr (!unlocked) {
+      if (access_ == access_kind::record) {
         slot.record(handle);
-      } else if constexpr (without_calls) {
-        lru_.on_access(handle);  // unlocked, and only lru gets here
-      } else {
-        apply_access(handle);
+      } else if constexpr (!without_calls) {
+        if (access_ == access_kind::advised) advised_access(handle, slot, /*apply_now=*/false);
       }
-    } else if constexpr (!without_calls) {
-      if (access_ == access_kind::advised) advised_access(handle, slot, apply_now);
+    } else if (access_ >= access_kind::record) {  // one test leaves fifo and rr (none)
+      if (access_ == access_kind::record) {
+        if constexpr (without_calls) {
+          lru_.on_access(handle);  // only lru gets here
+        } else {
+          apply_access(handle);
+        }
+      } else if (access_ == access_kind::record_unlocked) {
+        slot.record(handle);
+        // The note before the last: get() takes the next hit, and applies the full buffer (this
+        // path makes no call). Tested here, not before the lookup, where fifo's and s3fifo's
+        // hits would pay for it.
+        if constexpr (without_calls) {
+          if (TWAT_CACHE_UNLIKELY(slot.buffered + 1 >= slot.buffer_capacity)) fast_path_ = false;
+        }
+      } else if constexpr (!without_calls) {
+        advised_access(handle, slot, /*apply_now=*/true);
+      }
     }
     detail::reader_slot::bump(slot.hits);
     return result;
@@ -573,10 +604,13 @@ class basic_memory {
 
   // ---- policy --------------------------------------------------------------------------------
   /// What a hit does for the policy: nothing (fifo, rr), raise a counter in place, safe under the
-  /// shared lock (s3fifo), or record the access to be applied later (the rest: drain_own_records).
+  /// shared lock (s3fifo), or record the access to be applied later (the rest: drain_own_records;
+  /// lru without a lock relinks at once). `record_unlocked`: lfu and tinylfu without a lock,
+  /// recorded in the engine's own buffer (applied by get() when full, and before every write).
   /// `advised`: recorded whatever the policy, for the advisor's shadows too. A cache without the
   /// advisor never reaches that branch, so it costs nothing there.
-  enum class access_kind : std::uint8_t { none, touch, record, advised };
+  /// In this order: lookup_in() tests `>= record` for the last three.
+  enum class access_kind : std::uint8_t { none, touch, record, record_unlocked, advised };
   static access_kind access_for(policy p) noexcept {
     switch (p) {
       case policy::fifo:
@@ -690,9 +724,19 @@ class basic_memory {
     advisor_->feed(node_hash(this, h));
   }
 
-  /// Applies every buffered access, in slot order. Caller holds the exclusive lock.
+  /// Applies every buffered access, in slot order. Caller holds the exclusive lock. Every write
+  /// that reads the policy's order or removes an entry calls this first, so the handles recorded
+  /// are live, and an engine without a lock evicts what applying each read at once would have.
   void drain_access_records() {
     lock_.for_each_slot([this](detail::reader_slot& s) { apply_records(s); });
+    if (local_slot_.buffered != 0) apply_local_records();
+  }
+
+  /// Applies an engine's buffer without a lock (thread_safe = false), reopening the fast path
+  /// that a nearly full buffer closed.
+  void apply_local_records() {
+    apply_records(local_slot_);
+    fast_path_ = fast_path_usable_;
   }
 
   // ---- writes (exclusive) --------------------------------------------------------------------
@@ -986,7 +1030,10 @@ class basic_memory {
   std::uint32_t free_handle_ = detail::npos;  // head of the free chain
   std::uint32_t handle_capacity_ = 0;         // handles every per-handle array covers
   access_kind access_ = access_kind::record;
-  bool fast_path_ = false;  // get_fast_locked() or get_fast_unlocked() (by thread_safe) can answer
+  bool fast_path_usable_ = false;  // no ttl, no advisor
+  // get_fast_locked() or get_fast_unlocked() (by thread_safe) can answer: fast_path_usable_,
+  // but closed while an engine without a lock has a buffer one record short of full.
+  bool fast_path_ = false;
 
   policies::lru lru_;
   policies::lfu lfu_;
