@@ -37,6 +37,16 @@ std::set<int> live_keys(Engine& e, int up_to) {
   return keys;
 }
 
+/// An mcache of 16 entries of x -> x * 7 that counts its calls in `calls`.
+auto counted_times_seven(int& calls, policy p, bool thread_safe) {
+  return twat_cache::mcache(
+      [&calls](int x) {
+        ++calls;
+        return x * 7;
+      },
+      {.maxsize = 16, .policy = p, .thread_safe = thread_safe});
+}
+
 }  // namespace
 
 #if TWAT_CACHE_WITH_BOOST
@@ -182,12 +192,7 @@ TEST_CASE("lru through mcache agrees with std_lru, thread-safe or not, over many
   for (const bool thread_safe : {true, false}) {
     CAPTURE(thread_safe);
     int calls = 0;
-    auto f = twat_cache::mcache(
-        [&calls](int x) {
-          ++calls;
-          return x * 7;
-        },
-        {.maxsize = 16, .policy = policy::lru, .thread_safe = thread_safe});
+    auto f = counted_times_seven(calls, policy::lru, thread_safe);
     twat_cache::engines::std_lru<int, int> reference({.maxsize = 16});
     std::mt19937 rng(777);
     std::uniform_int_distribution<int> key(0, 24);
@@ -233,12 +238,7 @@ TEST_CASE("lfu through mcache agrees with an exact lfu, thread-safe or not, over
   for (const bool thread_safe : {true, false}) {
     CAPTURE(thread_safe);
     int calls = 0;
-    auto f = twat_cache::mcache(
-        [&calls](int x) {
-          ++calls;
-          return x * 7;
-        },
-        {.maxsize = 16, .policy = policy::lfu, .thread_safe = thread_safe});
+    auto f = counted_times_seven(calls, policy::lfu, thread_safe);
     exact_lfu reference;
     std::mt19937 rng(4242);
     // Skewed keys, so counts differ and decide; a miss about every 300 calls, so buffers of
