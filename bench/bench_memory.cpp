@@ -7,6 +7,10 @@
 //   hit/int/mcache/s3fifo/<safety>/fn_ptr  the same, memoizing a plain function (a pointer)
 //   miss/<key>/...                      a call that misses and evicts (maxsize 1,000, new keys)
 //   mt/hit/int/...                      hit throughput on one shared object, 1 and 2 threads
+//   floor/int/<policy>                  the least a hit under that policy can cost: the raw find
+//                                        of an entry that carries its node index, then the
+//                                        policy's own update (twat_cache's policy class, applied at
+//                                        once; no wrapper, statistics or lock): no goal
 //   big/int/<raw_flat_map or mcache>/... hits over 1,000,000 int keys, thread-safe: a table
 //                                        larger than the CPU's caches, where what a hit costs is
 //                                        the cache lines it reads (no goal: informational)
@@ -39,6 +43,7 @@
 #include <string_view>
 #include <thread>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -260,6 +265,30 @@ void bench_raw_hit(benchmark::State& state, const Keys& order, F f) {
 
 // ---- benchmark bodies ---------------------------------------------------------------------------
 
+/// floor/int/<policy>: a raw flat map of int -> (value, node index) and one policy object over
+/// the nodes, as mcache's memory engine keeps them, minus everything else a memoized call does.
+template <class Policy>
+void bench_floor_hit(benchmark::State& state) {
+  const std::vector<int>& order = keys().ints;
+  boost::unordered_flat_map<int, std::pair<int, std::uint32_t>> map;
+  Policy policy;
+  const auto node_hash = [](const void* keys_by_node, std::uint32_t node) -> std::uint64_t {
+    return tc::key_hash<int>{}(static_cast<const std::vector<int>*>(keys_by_node)->at(node));
+  };
+  if constexpr (std::is_same_v<Policy, tc::policies::tinylfu>)
+    policy.configure(hit_maxsize, tc::policies::node_hasher(&order, node_hash));
+  policy.reserve(static_cast<std::uint32_t>(order.size()));
+  for (std::uint32_t node = 0; node < order.size(); ++node) {
+    map.emplace(order[node], std::pair{f_int(order[node]), node});
+    policy.on_insert(node);
+  }
+  time_ring(state, order, [&](int k) {
+    const auto it = map.find(k);
+    policy.on_access(it->second.second);
+    return it->second.first;
+  });
+}
+
 template <class Cache, class Keys, class F>
 void bench_classic_hit(benchmark::State& state, const Keys& order, F f) {
   Cache cache(hit_maxsize);
@@ -326,6 +355,9 @@ void register_hits() {
     bench_raw_hit<boost::unordered_flat_map<int, int, xxh3_hash>>(st, keys().ints, f_int);
   });
 #endif
+  add("floor/int/lru", bench_floor_hit<tc::policies::lru>);
+  add("floor/int/lfu", bench_floor_hit<tc::policies::lfu>);
+  add("floor/int/tinylfu", bench_floor_hit<tc::policies::tinylfu>);
   add("hit/int/classic_lru/unsafe", [](benchmark::State& st) {
     bench_classic_hit<classic_lru<int, int>>(st, keys().ints, f_int);
   });

@@ -26,6 +26,9 @@ Pairing (by benchmark name):
                                           zipf90 and the default policy, DEFAULT_POLICY below,
                                           the others are informational; the hit ratio reached
                                           is shown)
+  floor/int/<policy>                  vs  the fastest hit/int/raw_flat_map/*, and mcache's hits of
+                                          that policy vs the floor (bench_memory: a raw find plus
+                                          the policy's own update; informational, no goal)
   big/int/mcache/<policy>/safe        vs  big/int/raw_flat_map/* (bench_memory: hits over 1,000,000
                                           keys; informational, no goal)
   memory/int_int/1M/<policy>          live heap bytes per entry of 1,000,000 int -> int entries
@@ -234,6 +237,29 @@ def big_section(m: dict[str, dict]) -> list[str]:
         cell = "baseline" if name == base_name else fmt_ratio(
             ratio(v, raws[base_name]) if base_name else None)
         lines.append(f"| `{name}` | {fmt_ns(v)} | {cell} |")
+    return lines + [""]
+
+
+def floor_section(m: dict[str, dict]) -> list[str]:
+    names = sorted((n for n in m if n.startswith("floor/int/")), key=lambda n: policy_order(
+        n.split("/")[2]))
+    if not names:
+        return []
+    raws = {n: m[n]["ns"] for n in m if n.startswith("hit/int/raw_flat_map")
+            and not n.endswith("owned_key") and m[n]["ns"] is not None}
+    raw = min(raws.values()) if raws else None
+    lines = ["## Floors: a raw find plus the policy's own update (int keys; ns per call, median; "
+             "no goal)", "",
+             "| policy | floor | floor vs raw find | mcache unsafe | vs floor | mcache safe "
+             "| vs floor |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name in names:
+        policy = name.split("/")[2]
+        floor = m[name]["ns"]
+        cells = [f"`{policy}`", fmt_ns(floor), fmt_ratio(ratio(floor, raw))]
+        for safety in ("unsafe", "safe"):
+            hit = m.get(f"hit/int/mcache/{policy}/{safety}", {}).get("ns")
+            cells += [fmt_ns(hit), fmt_ratio(ratio(hit, floor))]
+        lines.append("| " + " | ".join(cells) + " |")
     return lines + [""]
 
 
@@ -563,6 +589,7 @@ def main() -> int:
     rep.lines += [f"Host {ctx.get('host_name', '?')}, {ctx.get('num_cpus', '?')} CPUs at "
                   f"{ctx.get('mhz_per_cpu', '?')} MHz, {agg}{across}.", ""]
     hit_section(m, rep)
+    rep.lines += floor_section(m)
     rep.lines += big_section(m)
     miss_section(m, rep)
     thread_section(m, rep)
