@@ -401,7 +401,9 @@ class basic_memory {
     expires_at_.clear();
     lock_.for_each_slot([](detail::reader_slot& s) { reset_slot(s); });
     reset_slot(local_slot_);
-    fast_path_ = fast_path_usable_;
+    // Only an engine without a lock closes its fast path; a thread-safe one's hits read the
+    // flag outside any lock, so it is never written after construction.
+    if (!options_.thread_safe) fast_path_ = fast_path_usable_;
     if (advisor_) advisor_->clear();
     for (auto* counter :
          {&overflow_hits_, &overflow_misses_, &evictions_, &expirations_, &size_, &store_errors_}) {
