@@ -63,6 +63,37 @@ class index_list {
     push_back(links, i);
   }
 
+  /// move_to_back() of each node in [first, last), in order, with the list's ends held in
+  /// registers: stores into `links` may alias head_ and tail_ (both are uint32_t), so one call
+  /// per node reloads them after every store.
+  void move_all_to_back(std::vector<list_links>& links, const std::uint32_t* first,
+                        const std::uint32_t* last) noexcept {
+    std::uint32_t head = head_;
+    std::uint32_t tail = tail_;
+    list_links* const l = links.data();
+    for (; first != last; ++first) {
+      const std::uint32_t i = *first;
+      if (tail == i) continue;
+      const std::uint32_t next = l[i].next;  // not npos: i is not the tail
+      if (head == i) {
+        // The front: its prev is known, and not loaded. Where each node moved is the next
+        // one's front (a loop over the keys), that load would wait on the store just made.
+        head = next;
+        l[next].prev = npos;
+      } else {
+        const std::uint32_t prev = l[i].prev;
+        l[prev].next = next;
+        l[next].prev = prev;
+      }
+      l[i].prev = tail;
+      l[i].next = npos;
+      l[tail].next = i;  // tail is not npos: the list holds i
+      tail = i;
+    }
+    head_ = head;
+    tail_ = tail;
+  }
+
   void clear() noexcept { head_ = tail_ = npos; }
 
  private:

@@ -706,8 +706,12 @@ class basic_memory {
   void apply_records(detail::reader_slot& s) {
     // One dispatch per buffer, not per record: each policy's loop inlines its on_access.
     with_policy([&s](auto& p) {
-      for (std::uint32_t k = 0; k < s.buffered; ++k)
-        p.on_access(s.buffer[k]);
+      if constexpr (requires { p.on_access_all(s.buffer.get(), s.buffer.get()); }) {
+        p.on_access_all(s.buffer.get(), s.buffer.get() + s.buffered);
+      } else {
+        for (std::uint32_t k = 0; k < s.buffered; ++k)
+          p.on_access(s.buffer[k]);
+      }
     });
     if (advisor_) {
       for (std::uint32_t k = 0; k < s.buffered; ++k)

@@ -17,6 +17,10 @@ class lru {
   TWAT_CACHE_ALWAYS_INLINE void on_access(std::uint32_t i) noexcept {
     order_.move_to_back(links_, i);
   }
+  /// on_access() of each node in [first, last), in order (an access buffer applied).
+  void on_access_all(const std::uint32_t* first, const std::uint32_t* last) noexcept {
+    order_.move_all_to_back(links_, first, last);
+  }
   void on_remove(std::uint32_t i) noexcept { order_.remove(links_, i); }
   [[nodiscard]] std::uint32_t victim() noexcept { return order_.front(); }
   void clear() noexcept {
