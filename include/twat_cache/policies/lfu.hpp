@@ -22,7 +22,9 @@ class lfu {
     enter(b, i);
   }
 
-  void on_access(std::uint32_t i) {
+  // Always inlined, with enter() and leave(): into the loop that applies a buffer of reads, where
+  // a call per read cost a third of a hit (saving and restoring six registers each time).
+  TWAT_CACHE_ALWAYS_INLINE void on_access(std::uint32_t i) {
     const std::uint32_t from = bucket_of_[i];
     const std::uint64_t frequency = buckets_[from].frequency + 1;
     std::uint32_t to = buckets_[from].next;
@@ -86,12 +88,12 @@ class lfu {
     return b;
   }
 
-  void enter(std::uint32_t b, std::uint32_t i) noexcept {
+  TWAT_CACHE_ALWAYS_INLINE void enter(std::uint32_t b, std::uint32_t i) noexcept {
     buckets_[b].entries.push_back(links_, i);
     bucket_of_[i] = b;
   }
 
-  void leave(std::uint32_t b, std::uint32_t i) noexcept {
+  TWAT_CACHE_ALWAYS_INLINE void leave(std::uint32_t b, std::uint32_t i) noexcept {
     buckets_[b].entries.remove(links_, i);
     if (!buckets_[b].entries.empty()) return;
     const bucket gone = buckets_[b];
