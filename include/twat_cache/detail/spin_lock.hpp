@@ -42,6 +42,8 @@ class spin_lock {
            !locked_.exchange(true, std::memory_order_acquire);
   }
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+  /// Whether some thread holds the lock now (a hint: it may change at once).
+  [[nodiscard]] bool held() const noexcept { return locked_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<bool> locked_{false};

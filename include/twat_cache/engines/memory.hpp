@@ -191,8 +191,11 @@ class basic_memory {
     if (TWAT_CACHE_UNLIKELY(!lock_.try_lock_shared(slot))) return std::nullopt;
     const shared_guard guard{slot};
     // get_locked() drains a buffer that its record fills; this path leaves that to it. Read
-    // inside the section: a writer empties every thread's buffer under the exclusive lock.
-    if (access_ == access_kind::record && slot->buffered + 1 >= slot->buffer_capacity)
+    // inside the section: a writer empties every thread's buffer under the exclusive lock. But
+    // a buffer as big as it gets, while another thread applies its own, could only drop this
+    // record there too: answer here, where slot->record() drops it, at a hit's usual cost.
+    if (access_ == access_kind::record && slot->buffered + 1 >= slot->buffer_capacity &&
+        !(slot->buffer_capacity >= TWAT_CACHE_ACCESS_BUFFER_MAX && drain_lock_.held()))
       return std::nullopt;
     return lookup_in</*without_calls=*/true, /*unlocked=*/false>(key, *slot, miss);
   }
