@@ -188,6 +188,25 @@ TEMPLATE_TEST_CASE("ttl: an entry older than its ttl is a miss", "", use_bcache,
   CHECK(calls == 2);
 }
 
+TEMPLATE_TEST_CASE("ttl: invalidate() of an expired entry says there was none", "", use_bcache,
+                   use_fcache) {
+  twat_cache::manual_clock clock;
+  clock.advance(std::chrono::hours(24 * 365 * 50));  // a plausible wall-clock time
+  typename TestType::options o{.folder_name = test_support::fresh_folder("ttl_invalidate"),
+                               .name = "ttl_invalidate"};
+  o.ttl = 10s;
+  o.clock = clock;
+  auto f = TestType::make([](int x) { return x + 1; }, o);
+  f(1);
+  f(2);
+  CHECK(f.invalidate(1));
+  CHECK_FALSE(f.invalidate(1));
+  clock.advance(10s);
+  CHECK_FALSE(f.contains(2));
+  CHECK_FALSE(f.invalidate(2));
+  CHECK(f.stats().size == 0);  // dropped all the same
+}
+
 TEMPLATE_TEST_CASE("maxsize evicts the least recently stored entries", "", use_bcache, use_fcache) {
   int calls = 0;
   auto f = TestType::make(

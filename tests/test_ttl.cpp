@@ -51,6 +51,31 @@ TEST_CASE("expired entries are purged on the next write, before any live entry i
   CHECK(f.contains(4));
 }
 
+TEST_CASE("invalidate() of an expired entry drops it and says there was none, as contains()") {
+  const auto p =
+      GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu, twat_cache::policy::fifo,
+               twat_cache::policy::rr, twat_cache::policy::s3fifo, twat_cache::policy::tinylfu);
+  const bool thread_safe = GENERATE(true, false);
+  CAPTURE(twat_cache::policy_name(p), thread_safe);
+  twat_cache::manual_clock clock;
+  auto f = twat_cache::mcache(
+      [](int x) { return x; },
+      {.maxsize = 8, .ttl = 10s, .policy = p, .thread_safe = thread_safe, .clock = clock});
+  f(1);
+  f(2);
+  clock.advance(10s);
+  f(3);  // a write purges 1 and 2 as it goes
+  f(4);
+  clock.advance(5s);
+  CHECK(f.invalidate(4));  // live
+  clock.advance(5s);       // 3 expires, not yet purged: nothing written since
+  CHECK(f.stats().size == 1);
+  CHECK_FALSE(f.contains(3));
+  CHECK_FALSE(f.invalidate(3));
+  CHECK(f.stats().size == 0);  // dropped all the same
+  CHECK_FALSE(f.invalidate(3));
+}
+
 TEST_CASE("the std_lru engine honours ttl too") {
   twat_cache::manual_clock clock;
   int calls = 0;
@@ -84,6 +109,19 @@ TEST_CASE("std_lru: an expired entry is counted as expired, not evicted, and fre
   CHECK(s.size == 2);
   CHECK(f.contains(2));
   CHECK(f.contains(3));
+}
+
+TEST_CASE("std_lru: invalidate() of an expired entry says there was none") {
+  twat_cache::manual_clock clock;
+  auto f = twat_cache::memoize<twat_cache::engines::std_lru>(
+      [](int x) { return x; }, twat_cache::mcache_options{.ttl = 1s, .clock = clock});
+  f(1);
+  f(2);
+  CHECK(f.invalidate(1));
+  clock.advance(1s);
+  CHECK_FALSE(f.contains(2));
+  CHECK_FALSE(f.invalidate(2));
+  CHECK(f.stats().size == 0);
 }
 
 TEST_CASE("without a manual clock, ttl runs on steady_clock") {

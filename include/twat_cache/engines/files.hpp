@@ -419,7 +419,10 @@ class files : public twat_cache::detail::persistent_reads<files<Key, Value>, Val
     } else if (h) {
       return false;
     }
-    return ::unlinkat(dir_fd_, entry.c_str(), 0) == 0;
+    // An expired entry goes too, but was not there for the caller, as contains() says.
+    const bool live =
+        !h || h->expires_ns == 0 || h->expires_ns > twat_cache::detail::wall_now_ns(config_.clock);
+    return ::unlinkat(dir_fd_, entry.c_str(), 0) == 0 && live;
   }
 
   /// Removes this name's entries and zeroes the counters.

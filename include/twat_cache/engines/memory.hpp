@@ -381,8 +381,10 @@ class basic_memory {
     drain_access_records();
     const auto it = map_.find(key);
     if (it == map_.end()) return false;
+    // An expired entry goes too, but was not there for the caller, as contains() says.
+    const bool live = ttl_ns_ == 0 || expires_at_[handle_of(it->second)] > now_ns();
     remove(it);
-    return true;
+    return live;
   }
 
   /// Drops every entry and zeroes the counters.

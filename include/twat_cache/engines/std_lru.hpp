@@ -93,8 +93,9 @@ class std_lru {
     const guard g(*this);
     const auto it = map_.find(key);
     if (it == map_.end()) return false;
+    const bool live = !expired(*it->second);  // an expired entry goes, but was not there
     remove(it);
-    return true;
+    return live;
   }
 
   void clear() {
