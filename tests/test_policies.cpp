@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "reference_cache.hpp"
+
 namespace {
 
 using twat_cache::policy;
@@ -215,31 +217,11 @@ TEST_CASE("lfu through mcache agrees with an exact lfu, thread-safe or not, over
   // Reads are recorded and applied in batches with or without a lock; a batch is applied
   // before each eviction, so every victim must be exact lfu's: least count, ties by the read or
   // write that brought the key to its count longest ago.
-  struct exact_lfu {
-    std::map<int, std::pair<std::uint64_t, std::uint64_t>> entries;  // key -> (count, since)
-    std::uint64_t clock = 0;
-    bool read(int k) {
-      const auto it = entries.find(k);
-      if (it == entries.end()) return false;
-      it->second = {it->second.first + 1, ++clock};
-      return true;
-    }
-    void insert(int k) {
-      if (entries.size() == 16) {
-        auto victim = entries.begin();
-        for (auto it = entries.begin(); it != entries.end(); ++it) {
-          if (it->second < victim->second) victim = it;
-        }
-        entries.erase(victim);
-      }
-      entries[k] = {1, ++clock};
-    }
-  };
   for (const bool thread_safe : {true, false}) {
     CAPTURE(thread_safe);
     int calls = 0;
     auto f = counted_times_seven(calls, policy::lfu, thread_safe);
-    exact_lfu reference;
+    twat_cache_test::reference_cache reference(policy::lfu, 16);
     std::mt19937 rng(4242);
     // Skewed keys, so counts differ and decide; a miss about every 300 calls, so buffers of
     // reads fill between two writes.
@@ -254,10 +236,7 @@ TEST_CASE("lfu through mcache agrees with an exact lfu, thread-safe or not, over
       REQUIRE(f(k) == k * 7);
       REQUIRE(calls == expected_calls);
     }
-    std::set<int> expected;
-    for (const auto& [k, entry] : reference.entries)
-      expected.insert(k);
-    CHECK(live_keys(f, 60) == expected);
+    CHECK(live_keys(f, 60) == reference.live_keys());
   }
 }
 
