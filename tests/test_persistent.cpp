@@ -232,6 +232,23 @@ TEMPLATE_TEST_CASE("maxsize evicts the least recently stored entries", "", use_b
   }
 }
 
+TEMPLATE_TEST_CASE("maxsize never evicts the value just stored, even at the same time as others",
+                   "", use_bcache, use_fcache) {
+  // A clock that does not move stores every entry at one time: "least recently stored" is then
+  // a tie, which must not be broken against the entry being written.
+  twat_cache::manual_clock clock;
+  clock.advance(std::chrono::hours(24 * 365 * 50));
+  typename TestType::options o{.folder_name = test_support::fresh_folder("tie"), .name = "tie"};
+  o.maxsize = 1;
+  o.clock = clock;
+  auto f = TestType::make([](int x) { return x * 2; }, o);
+  for (int k = 0; k < 40; ++k) {
+    CHECK(f(k) == 2 * k);
+    CHECK(f.contains(k));
+  }
+  CHECK(f.stats().size == 1);
+}
+
 TEMPLATE_TEST_CASE("max_bytes bounds the stored bytes of a name", "", use_bcache, use_fcache) {
   if constexpr (persistent_built<TestType>()) {
     auto f = TestType::make(

@@ -309,9 +309,11 @@ struct connection {
     is_tracked = statement(db, "SELECT 1 FROM tracked_names WHERE name = ?1");
     track = statement(db, "INSERT INTO tracked_names(name) VALUES (?1)");
     track_rows = statement(db, "UPDATE entries SET tracked = 1 WHERE name = ?1 AND tracked = 0");
+    // Never the row just written (?2): stored at the same time as older rows (a clock that did
+    // not move, or ticks coarser than writes), it could sort first among them.
     oldest = statement(db,
-                       "SELECT id FROM entries WHERE name = ?1 AND tracked = 1 ORDER BY stored "
-                       "LIMIT 1");
+                       "SELECT id FROM entries WHERE name = ?1 AND tracked = 1 AND id != ?2 "
+                       "ORDER BY stored LIMIT 1");
     remove = statement(db, "DELETE FROM entries WHERE id = ?1");
     // Expired rows are looked for among the oldest stored only (one bounded index walk): with
     // one ttl per name they are exactly those.
@@ -406,7 +408,7 @@ class sqlite : public twat_cache::detail::persistent_reads<sqlite<Key, Value>, V
         if (sweep.step() != SQLITE_DONE) fail(c, "removing expired entries");
         counters_.add(counters_.expirations, static_cast<std::uint64_t>(sqlite3_changes(c.db)));
       }
-      evict_beyond_limits(c);
+      evict_beyond_limits(c, id);
     });
   }
 
@@ -560,7 +562,9 @@ class sqlite : public twat_cache::detail::persistent_reads<sqlite<Key, Value>, V
     }
   }
 
-  void evict_beyond_limits(connection& c) {
+  /// Evicts the oldest rows of this name while over a limit, never `written` (the row just
+  /// stored, which alone is within both: put() checks).
+  void evict_beyond_limits(connection& c, std::int64_t written) {
     if (!config_.maxsize && !config_.max_bytes) return;
     for (;;) {
       std::int64_t count = 0;
@@ -579,7 +583,7 @@ class sqlite : public twat_cache::detail::persistent_reads<sqlite<Key, Value>, V
       std::int64_t victim = 0;
       {
         use oldest(c.oldest);
-        oldest.bind_text(1, config_.name);
+        oldest.bind_text(1, config_.name).bind(2, written);
         if (oldest.step() != SQLITE_ROW) fail(c, "finding the oldest entry");
         victim = oldest.integer(0);
       }
