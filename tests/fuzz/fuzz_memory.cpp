@@ -9,45 +9,20 @@
 // - the two caches agree on every lookup, invalidation and counter (rr aside: it picks at random);
 // - the model agrees on which keys live and on hits, evictions, expirations and size;
 // - no live entry is older than the ttl, and the size stays within maxsize.
-#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
-#include <stdexcept>
 #include <thread>
 #include <twat_cache/cache.hpp>
 
 #include "../reference_cache.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
 
 using twat_cache::policy;
-
-constexpr int key_count = 24;  // twice the largest maxsize: hits, misses and evictions all come
-constexpr std::int64_t ttl_ns = 1600;
-
-[[noreturn]] void fail(const char* what, std::size_t step, int key) {
-  std::fprintf(stderr, "fuzz_memory: %s (step %zu, key %d)\n", what, step, key);
-  std::abort();
-}
-
-/// What the memoized function has done; `throw_next` makes its next call throw.
-struct function_log {
-  int calls = 0;
-  bool throw_next = false;
-};
-
-struct logged_function {
-  function_log* log;
-  int operator()(int x) const {
-    ++log->calls;
-    if (log->throw_next) throw std::runtime_error("planned failure");
-    return x * 7 + 1;
-  }
-};
+using namespace fuzz_support;
 
 using memo_type = decltype(twat_cache::mcache(logged_function{nullptr}));
 
@@ -55,46 +30,15 @@ using memo_type = decltype(twat_cache::mcache(logged_function{nullptr}));
 struct subject {
   function_log log;
   memo_type memo;
-  std::uint64_t lookups = 0;                      // calls through the wrapper since clear()
-  std::array<std::int64_t, key_count> written{};  // when each key was last computed
+  std::uint64_t lookups = 0;  // calls through the wrapper since clear()
+  write_times written{};
 
   explicit subject(const twat_cache::mcache_options& options)
       : memo(twat_cache::mcache(logged_function{&log}, options)) {}
 
-  /// Calls for `key` (a call that throws, when `throwing`) and checks it; returns whether it
-  /// was a hit.
   bool call(int key, bool throwing, std::int64_t now, policy p, std::size_t step) {
-    const bool present = memo.contains(key);
-    const int calls_before = log.calls;
-    log.throw_next = throwing;
-    bool threw = false;
-    int value = 0;
     ++lookups;
-    try {
-      value = memo(key);
-    } catch (const std::runtime_error&) {
-      threw = true;
-    }
-    log.throw_next = false;
-    const bool computed = log.calls != calls_before;
-    if (computed == present) fail("contains() disagreed with the call that followed", step, key);
-    if (log.calls - calls_before > 1) fail("one call ran the function twice", step, key);
-    if (threw != (throwing && !present)) fail("an exception was lost or made up", step, key);
-    if (threw) {
-      if (memo.contains(key)) fail("a call that threw left an entry", step, key);
-      return present;
-    }
-    if (value != key * 7 + 1) fail("a wrong value", step, key);
-    if (computed) written[static_cast<std::size_t>(key)] = now;
-    if (p != policy::tinylfu && !memo.contains(key))
-      fail("a value computed was not kept", step, key);
-    return present;
-  }
-
-  /// Checks that no live entry is older than the ttl.
-  void check_ttl(int key, std::int64_t now, std::size_t step) {
-    if (memo.contains(key) && written[static_cast<std::size_t>(key)] + ttl_ns <= now)
-      fail("an entry outlived its ttl", step, key);
+    return checked_call(memo, log, written, key, throwing, p == policy::tinylfu, now, step);
   }
 };
 
@@ -162,8 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           fail("the caches hold different keys", step, k);
         if (model && model->live(k, now()) != live) fail("the model holds other keys", step, k);
         if (with_ttl) {
-          locked.check_ttl(k, now(), step);
-          unlocked.check_ttl(k, now(), step);
+          check_ttl(locked.memo, locked.written, k, now(), step);
+          check_ttl(unlocked.memo, unlocked.written, k, now(), step);
         }
       }
     } else if (op <= 14) {
