@@ -155,7 +155,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  if ((data[0] & 1) == 0) {
+  if ((data[0] & 1) == 0 && TWAT_CACHE_WITH_SQLITE) {  // without SQLite, bcache is a memory cache
     run_on<twat_cache::bcache_options>(
         [](logged_function f, const twat_cache::bcache_options& o) {
           return twat_cache::bcache(f, o);
