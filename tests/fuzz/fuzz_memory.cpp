@@ -2,8 +2,9 @@
 // single flight, the advisor and whether a second thread has used the cache, then a run of calls,
 // calls that throw, invalidations, clears, contains() over every key and steps of a manual clock.
 // Each runs on two mcaches made alike but for thread_safe (true and false take different hit paths,
-// buffers and locks) and, for lru, lfu and fifo, on an exact model of the policy
-// (tests/reference_cache.hpp). After every step:
+// buffers and locks), on an acache of a coroutine (its own flights, awaited with sync_wait) and,
+// for lru, lfu and fifo, on an exact model of the policy (tests/reference_cache.hpp). After every
+// step:
 // - each call's value is right, and the function ran exactly when contains() said no entry;
 // - a call that threw left no entry, and one that returned did (tinylfu may refuse it);
 // - the two caches agree on every lookup, invalidation and counter (rr aside: it picks at random);
@@ -13,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 #include <twat_cache/cache.hpp>
 
@@ -24,22 +26,61 @@ namespace {
 using twat_cache::policy;
 using namespace fuzz_support;
 
-using memo_type = decltype(twat_cache::mcache(logged_function{nullptr}));
-
-/// One cache under test with what the test knows of it.
-struct subject {
+/// A cache under test, whatever its wrapper, with what the test knows of it.
+struct cache_under_test {
   function_log log;
-  memo_type memo;
   std::uint64_t lookups = 0;  // calls through the wrapper since clear()
   write_times written{};
 
-  explicit subject(const twat_cache::mcache_options& options)
-      : memo(twat_cache::mcache(logged_function{&log}, options)) {}
+  cache_under_test() = default;
+  cache_under_test(const cache_under_test&) = delete;
+  cache_under_test& operator=(const cache_under_test&) = delete;
+  virtual ~cache_under_test() = default;
+  virtual bool call(int key, bool throwing, std::int64_t now, policy p, std::size_t step) = 0;
+  virtual bool invalidate(int key) = 0;
+  [[nodiscard]] virtual bool contains(int key) const = 0;
+  virtual void clear() = 0;
+  [[nodiscard]] virtual twat_cache::cache_stats stats() const = 0;
+};
 
-  bool call(int key, bool throwing, std::int64_t now, policy p, std::size_t step) {
+template <class Memo>
+struct cache_of final : cache_under_test {
+  Memo memo;
+
+  template <class Make>
+  explicit cache_of(Make make) : memo(make(&log)) {}
+  bool call(int key, bool throwing, std::int64_t now, policy p, std::size_t step) override {
     ++lookups;
     return checked_call(memo, log, written, key, throwing, p == policy::tinylfu, now, step);
   }
+  bool invalidate(int key) override { return memo.invalidate(key); }
+  [[nodiscard]] bool contains(int key) const override { return memo.contains(key); }
+  void clear() override {
+    memo.clear();
+    lookups = 0;
+  }
+  [[nodiscard]] twat_cache::cache_stats stats() const override { return memo.stats(); }
+};
+
+/// logged_function as a coroutine, for acache: it runs when the task is awaited.
+struct logged_task_function {
+  function_log* log;
+  twat_cache::task<int> operator()(int x) const {
+    ++log->calls;
+    if (log->throw_next) throw std::runtime_error("planned failure");
+    co_return x * 7 + 1;
+  }
+};
+
+/// An acache called from plain code: what checked_call() expects of a cache.
+template <class Async>
+struct sync_adapter {
+  Async memo;
+  int operator()(int x) const { return twat_cache::sync_wait(memo(x)); }
+  [[nodiscard]] bool contains(int x) const { return memo.contains(x); }
+  bool invalidate(int x) const { return memo.invalidate(x); }
+  void clear() const { memo.clear(); }
+  [[nodiscard]] twat_cache::cache_stats stats() const { return memo.stats(); }
 };
 
 }  // namespace
@@ -60,14 +101,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (with_ttl) o.ttl = std::chrono::nanoseconds(ttl_ns);
     return o;
   };
-  subject locked(options(true));
-  subject unlocked(options(false));
+  const auto make_mcache = [&](bool thread_safe) {
+    return [o = options(thread_safe)](function_log* log) {
+      return twat_cache::mcache(logged_function{log}, o);
+    };
+  };
+  twat_cache::acache_options async_options{.policy = p, .clock = clock};
+  if (maxsize != 0) async_options.maxsize = maxsize;
+  if (with_ttl) async_options.ttl = std::chrono::nanoseconds(ttl_ns);
+  using mcache_type = decltype(twat_cache::mcache(logged_function{nullptr}));
+  using acache_type = sync_adapter<decltype(twat_cache::acache(logged_task_function{nullptr}))>;
+  // The first is what the others are held against.
+  cache_of<mcache_type> locked(make_mcache(true));
+  cache_of<mcache_type> unlocked(make_mcache(false));
+  cache_of<acache_type> awaited([&async_options](function_log* log) {
+    return acache_type{twat_cache::acache(logged_task_function{log}, async_options)};
+  });
+  cache_under_test* const caches[] = {&locked, &unlocked, &awaited};
   if ((data[2] & 8) != 0) {
     // Once a second thread has used it, an unbounded thread-safe cache without a ttl leaves
     // computed values pending and stores them in batches: the calls below then go through them.
     // Two threads with slots of their own: this one's first, so the other cannot reuse its id.
-    static_cast<void>(locked.memo.contains(0));
-    std::thread([&locked] { static_cast<void>(locked.memo.contains(0)); }).join();
+    static_cast<void>(locked.contains(0));
+    std::thread([&locked] { static_cast<void>(locked.contains(0)); }).join();
   }
   std::optional<twat_cache_test::reference_cache> model;
   if (twat_cache_test::reference_cache::models(p)) model.emplace(p, maxsize, with_ttl ? ttl_ns : 0);
@@ -81,8 +137,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (op <= 9 || (op == 15 && key >= 4)) {
       const bool throwing = op == 9;
       const bool hit = locked.call(key, throwing, now(), p, step);
-      if (unlocked.call(key, throwing, now(), p, step) != hit && alike)
-        fail("the caches with and without a lock disagreed on a hit", step, key);
+      for (cache_under_test* c : caches) {
+        if (c != &locked && c->call(key, throwing, now(), p, step) != hit && alike)
+          fail("the caches disagreed on a hit", step, key);
+      }
       if (model) {
         if (model->live(key, now()) != hit)
           fail("a hit or miss the model disagreed with", step, key);
@@ -93,46 +151,46 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
       }
     } else if (op <= 11) {
-      const bool dropped = locked.memo.invalidate(key);
-      if (unlocked.memo.invalidate(key) != dropped && alike)
-        fail("invalidate() disagreed between the caches", step, key);
+      const bool dropped = locked.invalidate(key);
+      for (cache_under_test* c : caches) {
+        if (c != &locked && c->invalidate(key) != dropped && alike)
+          fail("invalidate() disagreed between the caches", step, key);
+        if (c->contains(key)) fail("an entry survived invalidate()", step, key);
+      }
       if (model && model->erase(key, now()) != dropped) fail("invalidate() said wrong", step, key);
-      if (locked.memo.contains(key) || unlocked.memo.contains(key))
-        fail("an entry survived invalidate()", step, key);
     } else if (op == 12) {
       for (int k = 0; k < key_count; ++k) {
-        const bool live = locked.memo.contains(k);
-        if (alike && unlocked.memo.contains(k) != live)
-          fail("the caches hold different keys", step, k);
-        if (model && model->live(k, now()) != live) fail("the model holds other keys", step, k);
-        if (with_ttl) {
-          check_ttl(locked.memo, locked.written, k, now(), step);
-          check_ttl(unlocked.memo, unlocked.written, k, now(), step);
+        const bool live = locked.contains(k);
+        for (const cache_under_test* c : caches) {
+          if (alike && c->contains(k) != live) fail("the caches hold different keys", step, k);
+          if (with_ttl) check_ttl(*c, c->written, k, now(), step);
         }
+        if (model && model->live(k, now()) != live) fail("the model holds other keys", step, k);
       }
     } else if (op <= 14) {
       if (with_ttl) clock.advance(std::chrono::nanoseconds((key + 1) * (ttl_ns / 16)));
     } else {
-      locked.memo.clear();
-      unlocked.memo.clear();
-      locked.lookups = unlocked.lookups = 0;
+      for (cache_under_test* c : caches)
+        c->clear();
       if (model) model->clear();
-      if (locked.memo.stats().size != 0 || unlocked.memo.stats().size != 0)
-        fail("clear() left entries", step, key);
+      for (const cache_under_test* c : caches) {
+        if (c->stats().size != 0) fail("clear() left entries", step, key);
+      }
     }
 
-    const twat_cache::cache_stats a = locked.memo.stats();
-    const twat_cache::cache_stats b = unlocked.memo.stats();
-    for (const auto* s : {&a, &b}) {
-      if (maxsize != 0 && s->size > maxsize) fail("more entries than maxsize", step, key);
+    const twat_cache::cache_stats first = locked.stats();
+    for (const cache_under_test* c : caches) {
+      const twat_cache::cache_stats s = c->stats();
+      if (maxsize != 0 && s.size > maxsize) fail("more entries than maxsize", step, key);
+      if (s.hits + s.misses != c->lookups)
+        fail("hits and misses do not add up to the calls", step, key);
+      if (alike &&
+          (s.hits != first.hits || s.misses != first.misses || s.evictions != first.evictions ||
+           s.expirations != first.expirations || s.size != first.size))
+        fail("the caches' counters differ", step, key);
     }
-    if (a.hits + a.misses != locked.lookups || b.hits + b.misses != unlocked.lookups)
-      fail("hits and misses do not add up to the calls", step, key);
-    if (alike && (a.hits != b.hits || a.misses != b.misses || a.evictions != b.evictions ||
-                  a.expirations != b.expirations || a.size != b.size))
-      fail("the caches' counters differ", step, key);
-    if (model && (a.hits != model->hits() || a.evictions != model->evictions() ||
-                  a.expirations != model->expirations() || a.size != model->size()))
+    if (model && (first.hits != model->hits() || first.evictions != model->evictions() ||
+                  first.expirations != model->expirations() || first.size != model->size()))
       fail("the counters differ from the model's", step, key);
   }
   return 0;
