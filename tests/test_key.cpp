@@ -1,5 +1,7 @@
 // Keys: what makes two calls "the same call".
 #include <catch2/catch.hpp>
+#include <cstring>
+#include <limits>
 
 #include <map>
 #include <string>
@@ -108,6 +110,32 @@ TEST_CASE("-0.0 and 0.0 are one key, as operator== says") {
   CHECK(f(0.0) == 0.0);
   CHECK(f(-0.0) == 0.0);
   CHECK(calls == 1);
+}
+
+TEST_CASE("a long double key is its value, not the padding beside it") {
+  // x87's 80-bit long double fills 10 of its 16 bytes; equal values may differ in the rest.
+  const auto with_padding = [](long double value, unsigned char fill) {
+    unsigned char bytes[sizeof(long double)];
+    std::memset(bytes, fill, sizeof bytes);
+    std::memcpy(bytes, &value, std::numeric_limits<long double>::digits == 64 ? 10 : sizeof value);
+    long double out;
+    std::memcpy(&out, bytes, sizeof out);
+    return out;
+  };
+  int calls = 0;
+  auto f = twat_cache::mcache([&calls](long double x) {
+    ++calls;
+    return static_cast<double>(x * 2);
+  });
+  for (int i = 0; i < 50; ++i) {
+    const long double x = static_cast<long double>(i) / 3;
+    const long double a = with_padding(x, 0x00);
+    const long double b = with_padding(x, 0xA5);
+    REQUIRE(a == b);
+    CHECK(twat_cache::key_hash<long double>{}(a) == twat_cache::key_hash<long double>{}(b));
+    CHECK(f(a) == f(b));
+    CHECK(calls == i + 1);
+  }
 }
 
 TEST_CASE("std containers and vocabulary types are keys") {
