@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "async_test_support.hpp"
+#include "invalidation_test_support.hpp"
 
 using twat_cache::sync_wait;
 using twat_cache::task;
@@ -239,6 +240,23 @@ TEST_CASE("acache: a value cached between the call and the await is used", "[aca
   CHECK(sync_wait(f(1)) == 2);
   CHECK(sync_wait(std::move(late)) == 2);
   CHECK(calls == 1);
+}
+
+TEST_CASE("acache: invalidate() or clear() during a computation keeps its value out", "[acache]") {
+  const bool clear = GENERATE(false, true);
+  CAPTURE(clear);
+  test_support::versioned_record record;
+  auto f =
+      twat_cache::acache([&record](int x) -> twat_cache::task<int> { co_return record.read(x); });
+  // Called from plain code, each call on the thread that makes it.
+  struct blocking_calls {
+    decltype(f)& memo;
+    int operator()(int x) const { return twat_cache::sync_wait(memo(x)); }
+    void clear() const { memo.clear(); }
+    bool invalidate(int x) const { return memo.invalidate(x); }
+  } calls{f};
+  test_support::invalidation_overtakes_a_computation(record, calls, clear);
+  CHECK(f.in_flight() == 0);
 }
 
 TEST_CASE("acache: maxsize, ttl and policy apply", "[acache]") {

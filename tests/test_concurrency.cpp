@@ -7,12 +7,15 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <random>
 #include <stdexcept>
 #include <thread>
 #include <twat_cache/cache.hpp>
 #include <twat_cache/detail/writer_gate.hpp>
 #include <vector>
+
+#include "invalidation_test_support.hpp"
 
 using namespace std::chrono_literals;
 
@@ -604,5 +607,42 @@ TEST_CASE("hits switch to fence-free announcements when writes are rare, and bac
       REQUIRE(f(k) == k * 7 + 1);
     }
     CHECK_FALSE(f.engine().light_readers());
+  }
+}
+
+TEST_CASE("invalidate() or clear() during a computation keeps its value out of the cache") {
+  const bool clear = GENERATE(false, true);
+  CAPTURE(clear);
+  SECTION("mcache, every policy, with and without single flight") {
+    const auto p =
+        GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu, twat_cache::policy::fifo,
+                 twat_cache::policy::rr, twat_cache::policy::s3fifo, twat_cache::policy::tinylfu);
+    const bool single_flight = GENERATE(true, false);
+    CAPTURE(twat_cache::policy_name(p), single_flight);
+    test_support::versioned_record record;
+    auto f = twat_cache::mcache([&record](int x) { return record.read(x); },
+                                {.policy = p, .single_flight = single_flight});
+    test_support::invalidation_overtakes_a_computation(record, f, clear);
+  }
+  SECTION("a cache used by several threads, whose stores wait in batches") {
+    test_support::versioned_record record;
+    auto f = twat_cache::mcache([&record](int x) { return record.read(x); });
+    CHECK_FALSE(f.contains(1));  // this thread's slot, then another's: stores go pending now
+    std::thread([&f] { CHECK_FALSE(f.contains(1)); }).join();
+    CHECK(f(100) == 1);
+    CHECK(f.engine().pending_stores() == 1);
+    test_support::invalidation_overtakes_a_computation(record, f, clear);
+  }
+  SECTION("std_lru, through the wrapper's single flight") {
+    test_support::versioned_record record;
+    auto f = twat_cache::memoize<twat_cache::engines::std_lru>(
+        [&record](int x) { return record.read(x); }, twat_cache::mcache_options{});
+    test_support::invalidation_overtakes_a_computation(record, f, clear);
+  }
+  SECTION("ucache on std_lru, through its engine's own gate") {
+    test_support::versioned_record record;
+    auto f = twat_cache::ucache([&record](int x) { return record.read(x); },
+                                {.preferred_engine = "std_lru"});
+    test_support::invalidation_overtakes_a_computation(record, f, clear);
   }
 }

@@ -15,6 +15,7 @@
 #include <twat_cache/cache.hpp>
 #include <vector>
 
+#include "invalidation_test_support.hpp"
 #include "persistent_test_support.hpp"
 #include "server_process.hpp"
 
@@ -379,6 +380,29 @@ TEMPLATE_TEST_CASE("a tiered cache: local hits, shared misses, documented invali
   CHECK(calls == 1);
   CHECK(a(1) == 10);
   CHECK(calls == 2);
+}
+
+TEMPLATE_TEST_CASE(
+    "invalidate() or clear() during a computation keeps its value out, in one "
+    "process, alone or tiered",
+    "[networked]", NETWORKED_ENGINES) {
+  const int port = twat_cache_test::shared_server_port(TestType::kind);
+  const bool clear = GENERATE(false, true);
+  const bool tiered = GENERATE(false, true);
+  CAPTURE(clear, tiered);
+  const std::string name = unique_name("overtaken");
+  test_support::versioned_record record;
+  const auto read = [&record](int x) { return record.read(x); };
+  const typename TestType::options server{.url = TestType::url(port), .name = name};
+  if (tiered) {
+    auto f = twat_cache::memoize<
+        twat_cache::engines::tiered<twat_cache::engines::memory, TestType::template engine>>(
+        read, twat_cache::mcache_options{.maxsize = 100}, server);
+    test_support::invalidation_overtakes_a_computation(record, f, clear);
+  } else {
+    auto f = twat_cache::memoize<TestType::template engine>(read, server);
+    test_support::invalidation_overtakes_a_computation(record, f, clear);
+  }
 }
 
 TEMPLATE_TEST_CASE("get_many fetches many keys in one round trip", "[networked]",

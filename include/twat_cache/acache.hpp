@@ -38,6 +38,7 @@
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 
@@ -83,17 +84,24 @@ class async_memoized<A(Params...), F> {
   /// Counters of this cache; `misses` counts calls that found no value (awaiters that then
   /// shared a running computation included).
   [[nodiscard]] cache_stats stats() const { return state_->stats(); }
-  /// Drops every entry (computations in flight still finish, and store their values).
-  void clear() const { state_->clear(); }
-  /// Drops the entry for these arguments; true if there was one.
+  /// Drops every entry. Computations in flight still finish and answer their awaiters, but store
+  /// nothing, and a call from now on starts a computation of its own.
+  void clear() const {
+    retire_flights([](const key_type&) { return true; });
+    state_->clear();
+  }
+  /// Drops the entry for these arguments; true if there was one. A computation of them in flight
+  /// still answers its awaiters, but stores nothing, and a call from now on starts its own.
   bool invalidate(detail::call_param_t<Params>... args) const {
-    return state_->engine.erase(keys::make_view(args...));
+    const auto view = keys::make_view(args...);
+    retire_flights([&view](const key_type& k) { return key_equal<key_type>{}(k, view); });
+    return state_->erase(view);
   }
   /// True if these arguments have a live entry (neither a hit nor a miss is counted).
   [[nodiscard]] bool contains(detail::call_param_t<Params>... args) const {
     return state_->engine.contains(keys::make_view(args...));
   }
-  /// Computations running now (each shared by all its awaiters).
+  /// Computations running now whose values will be stored (each shared by all its awaiters).
   [[nodiscard]] std::size_t in_flight() const {
     std::lock_guard lock(state_->flights_mutex);
     return state_->flights.size();
@@ -143,6 +151,7 @@ class async_memoized<A(Params...), F> {
       auto self = this->shared_from_this();
       s.flights.emplace(key, self);
       registered = true;
+      generation = s.generation();  // under flights_mutex: see retire_flights()
       return self;
     }
 
@@ -168,13 +177,7 @@ class async_memoized<A(Params...), F> {
     void published(const value_type* value) noexcept override {
       if (!registered) return;  // finished from the cache: nothing to store or retire
       state& s = *owner;
-      if (value != nullptr) {
-        try {
-          s.engine.put(key, *value);
-        } catch (...) {
-          s.report_store_error(std::current_exception());
-        }
-      }
+      if (value != nullptr) s.store_if_current(generation, [&] { s.engine.put(key, *value); });
       std::shared_ptr<flight> retired;  // released after the lock: it may be the last reference
       std::lock_guard lock(s.flights_mutex);
       if (auto it = s.flights.find(key); it != s.flights.end() && it->second.get() == this) {
@@ -186,8 +189,25 @@ class async_memoized<A(Params...), F> {
     std::shared_ptr<state> owner;
     key_type key;
     std::unique_ptr<const async_memoized> self;  // for a function that takes `auto& self`
-    bool registered = false;  // in owner->flights: it stores its value and retires when done
+    bool registered = false;       // in owner->flights: it stores its value and retires when done
+    std::uint64_t generation = 0;  // owner's invalidations when it registered
   };
+
+  /// Takes the flights of the keys `matching` out of the map, so that calls from now on do not
+  /// join them (an invalidation is coming, which keeps their values out of the cache).
+  template <class Matching>
+  void retire_flights(Matching&& matching) const {
+    std::vector<std::shared_ptr<flight>> retired;  // released after the lock, as in published()
+    std::lock_guard lock(state_->flights_mutex);
+    for (auto it = state_->flights.begin(); it != state_->flights.end();) {
+      if (matching(it->first)) {
+        retired.push_back(std::move(it->second));
+        it = state_->flights.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
 
   static decltype(auto) as_tuple(const key_type& key) {
     if constexpr (sizeof...(Params) == 1) {

@@ -129,9 +129,10 @@ class memoized<Engine, R(Params...), F> {
   /// Drops every entry (and zeroes the counters).
   void clear() const { state_->clear(); }
 
-  /// Drops the entry for these arguments; true if there was one.
+  /// Drops the entry for these arguments; true if there was one. A computation of them running
+  /// now still answers the calls waiting for it, but stores nothing.
   bool invalidate(detail::call_param_t<Params>... args) const {
-    return state_->engine.erase(lookup(traits::make_view(args...)));
+    return state_->erase(lookup(traits::make_view(args...)));
   }
 
   /// True if these arguments have a live entry. Counts neither a hit nor a miss, and does not
@@ -224,25 +225,31 @@ class memoized<Engine, R(Params...), F> {
   TWAT_CACHE_NOINLINE value_type miss(const view_type& view,
                                       detail::call_param_t<Params>... args) const {
     state& s = *state_;
-    auto compute = [&]() -> value_type {
+    // A computation stores through the wrapper's fence, counted from before it began, so that an
+    // invalidate() or clear() meanwhile keeps its value out (cache_core::store_if_current).
+    auto compute_from = [&](std::uint64_t generation) -> value_type {
       value_type value = invoke(args...);
-      store(view, value);
+      s.store_if_current(generation, [&] { s.engine.put(traits::make_key(view), value); });
       return value;
     };
-    if (!s.options.single_flight) return compute();
+    if (!s.options.single_flight) return compute_from(s.generation());
     if constexpr (native_single_flight) {
+      // The engine's single flight keeps invalidated computations out of its stores itself.
       return s.engine.get_or_compute(
           lookup(view), [&view] { return traits::make_key(view); }, [&] { return invoke(args...); },
           [this](std::exception_ptr e) { report_store_error(e); });
+    } else {
+      auto recheck = [&]() -> std::optional<value_type> {
+        if constexpr (requires(Engine & e) { e.peek(lookup(view)); }) {
+          return s.engine.peek(lookup(view));
+        } else {
+          return std::nullopt;
+        }
+      };
+      const std::uint64_t generation = s.generation();
+      return s.gate->run(key_hash<key_type>{}(view), view, generation, recheck,
+                         [&] { return compute_from(generation); });
     }
-    auto recheck = [&]() -> std::optional<value_type> {
-      if constexpr (requires(Engine & e) { e.peek(lookup(view)); }) {
-        return s.engine.peek(lookup(view));
-      } else {
-        return std::nullopt;
-      }
-    };
-    return s.gate->run(key_hash<key_type>{}(view), view, recheck, compute);
   }
 
   value_type invoke(detail::call_param_t<Params>... args) const {
@@ -253,14 +260,6 @@ class memoized<Engine, R(Params...), F> {
                     "twat_cache: the callable cannot be called with the memoized signature's "
                     "arguments, neither plainly nor with the wrapper as first argument (self)");
       return std::invoke(state_->fn, *this, static_cast<detail::passed_t<Params>>(args)...);
-    }
-  }
-
-  void store(const view_type& view, const value_type& value) const noexcept {
-    try {
-      state_->engine.put(traits::make_key(view), value);
-    } catch (...) {
-      report_store_error(std::current_exception());
     }
   }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <twat_cache/detail/invalidation_fence.hpp>
 #include <twat_cache/detail/registry.hpp>
 #include <twat_cache/detail/store_error.hpp>
 #include <twat_cache/stats.hpp>
@@ -42,10 +43,34 @@ struct cache_core {
     s.errors += errors.load(std::memory_order_relaxed);
     return s;
   }
-  /// Drops every entry and zeroes the wrapper's error count.
+  /// Drops every entry and zeroes the wrapper's error count. Computations running now store
+  /// nothing (store_if_current).
   void clear() {
+    const auto invalidating = fence.invalidating();
     engine.clear();
     errors.store(0, std::memory_order_relaxed);
+  }
+
+  /// engine.erase(key); computations running now store nothing (store_if_current).
+  template <class K>
+  bool erase(const K& key) {
+    const auto invalidating = fence.invalidating();
+    return engine.erase(key);
+  }
+
+  /// What a computation starting now hands to store_if_current() when it ends.
+  [[nodiscard]] std::uint64_t generation() const noexcept { return fence.generation(); }
+
+  /// Runs `store` (a put of a computed value) unless an erase() or clear() came since
+  /// `generation`, when the computation began (detail::invalidation_fence). A failure is counted
+  /// and logged.
+  template <class Store>
+  void store_if_current(std::uint64_t generation, Store&& store) noexcept {
+    try {
+      fence.store_if_current(generation, store);
+    } catch (...) {
+      report_store_error(std::current_exception());
+    }
   }
 
   /// Counts and logs a failed store; the caller still gets its value.
@@ -57,6 +82,7 @@ struct cache_core {
   Engine engine;
   std::atomic<std::uint64_t> errors{0};
   std::uint64_t registration = 0;
+  invalidation_fence fence;  // erase() and clear() against the stores they overtook
 };
 
 }  // namespace detail

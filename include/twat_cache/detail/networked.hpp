@@ -18,6 +18,7 @@
 #include <twat_cache/codec.hpp>
 #include <twat_cache/config.hpp>
 #include <twat_cache/detail/hash_bytes.hpp>
+#include <twat_cache/detail/invalidation_fence.hpp>
 #include <twat_cache/detail/persistent.hpp>
 #include <twat_cache/detail/single_flight.hpp>
 #include <twat_cache/errors.hpp>
@@ -427,10 +428,11 @@ class networked_engine_base : public persistent_reads<Engine, Value> {
                        OnStoreError&& on_store_error) {
     Engine& self = static_cast<Engine&>(*this);
     const Key owned = make_key();
+    const std::uint64_t generation = fence_.generation();  // an erase() from now keeps it out
     auto compute_and_store = [&]() -> Value {
       Value value = compute();
       try {
-        self.put(owned, value);
+        fence_.store_if_current(generation, [&] { self.put(owned, value); });
       } catch (...) {
         on_store_error(std::current_exception());
       }
@@ -439,7 +441,7 @@ class networked_engine_base : public persistent_reads<Engine, Value> {
     // No second look before computing without `lock`: it would be one more round trip on every
     // miss, to save a computation in a rare race that computing twice resolves anyway.
     auto no_second_look = [] { return std::optional<Value>(); };
-    return gate_.run(key_hash<Key>{}(owned), owned, no_second_look, [&]() -> Value {
+    return gate_.run(key_hash<Key>{}(owned), owned, generation, no_second_look, [&]() -> Value {
       if (!self.config_.lock) return compute_and_store();
       const std::string lock_key = self.lock_key(owned);
       return compute_once_across_processes<Value>(
@@ -453,6 +455,8 @@ class networked_engine_base : public persistent_reads<Engine, Value> {
   persistent_keys<Key, Value> keys_;
   std::string prefix_;  ///< network_key_prefix(name)
   std::string token_;   ///< what our lock keys hold: a lock is released only by its taker
+  /// erase() and clear() against the stores of this process's computations they overtook.
+  invalidation_fence fence_;
 
  private:
   flight_gate<Key, Value> gate_;

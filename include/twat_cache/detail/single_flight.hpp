@@ -28,6 +28,9 @@ struct flight {
   std::thread::id owner;
   flight* next = nullptr;
   std::uint64_t hash = 0;  // a cheap first test, where the list's user has it
+  // Invalidations of its key (or clears) counted when it began, where the list's user counts
+  // them: one begun before the latest is stale, and neither stores its value nor takes joiners.
+  std::uint64_t generation = 0;
   bool done = false;
   unsigned waiters = 0;
   const Value* value = nullptr;  // the leader's result, valid until waiters reach 0
@@ -87,13 +90,16 @@ class flight_gate {
  public:
   /// Returns the value for `key`: computed by `compute()` if this caller leads, else shared from
   /// the caller that does. `recheck()` (an optional<Value>) runs first when leading, catching a
-  /// value stored between this caller's miss and its registration.
+  /// value stored between this caller's miss and its registration. `generation`: the caller's
+  /// count of invalidations (cache_core::generation()); a flight begun at another is not joined.
   template <class Recheck, class Compute>
-  Value run(std::uint64_t hash, const View& key, Recheck&& recheck, Compute&& compute) {
+  Value run(std::uint64_t hash, const View& key, std::uint64_t generation, Recheck&& recheck,
+            Compute&& compute) {
     stripe& s = stripes_[hash % stripe_count];
     std::unique_lock lock(s.mutex);
     for (flight_type* f = s.head; f != nullptr; f = f->next) {
-      if (f->hash != hash || !key_equal<View>{}(*f->key, key)) continue;
+      if (f->hash != hash || f->generation != generation || !key_equal<View>{}(*f->key, key))
+        continue;
       if (f->owner == std::this_thread::get_id()) {
         lock.unlock();
         return compute();  // re-entrant: waiting on ourselves would never end
@@ -101,6 +107,7 @@ class flight_gate {
       return f->follow(lock, s.cv);
     }
     flight_type me(&key, hash);
+    me.generation = generation;
     me.next = s.head;
     s.head = &me;
     lock.unlock();

@@ -25,6 +25,7 @@
 #include <twat_cache/backends.hpp>
 #include <twat_cache/codec.hpp>
 #include <twat_cache/config.hpp>
+#include <twat_cache/detail/invalidation_fence.hpp>
 #include <twat_cache/detail/networked.hpp>
 #include <twat_cache/detail/persistent.hpp>
 #include <twat_cache/detail/single_flight.hpp>
@@ -437,9 +438,11 @@ class chosen {
   }
   template <class K>
   TWAT_CACHE_NOINLINE bool erase(const K& key) {
+    const auto invalidating = fence_.invalidating();  // a flight of the gate stores nothing now
     return dispatch(*this, [&key](auto& e) { return e.erase(key); });
   }
   TWAT_CACHE_NOINLINE void clear() {
+    const auto invalidating = fence_.invalidating();
     dispatch(*this, [](auto& e) { e.clear(); });
   }
   [[nodiscard]] TWAT_CACHE_NOINLINE cache_stats stats() const {
@@ -456,12 +459,13 @@ class chosen {
         return e.get_or_compute(key, make_key, compute, on_store_error);
       } else {
         const Key owned = make_key();
+        const std::uint64_t generation = fence_.generation();  // an erase() from now keeps it out
         return gate_->run(
-            key_hash<Key>{}(owned), owned, [&] { return e.peek(key); },
+            key_hash<Key>{}(owned), owned, generation, [&] { return e.peek(key); },
             [&]() -> Value {
               Value value = compute();
               try {
-                e.put(owned, value);
+                fence_.store_if_current(generation, [&] { e.put(owned, value); });
               } catch (...) {
                 on_store_error(std::current_exception());
               }
@@ -661,6 +665,7 @@ class chosen {
   link in_use_ = link::std_lru;
   alternatives storage_;
   std::unique_ptr<twat_cache::detail::flight_gate<Key, Value>> gate_;  // engines without their own
+  twat_cache::detail::invalidation_fence fence_;  // erase() and clear() against the gate's stores
 };
 
 }  // namespace engines

@@ -247,6 +247,7 @@ class memcached
   using base = twat_cache::detail::networked_engine_base<memcached, Key, Value>;
   using base::config_;
   using base::counters_;
+  using base::fence_;
   using base::keys_;
   using base::prefix_;
   using base::token_;
@@ -298,6 +299,7 @@ class memcached
   /// Drops the entry for `key`; true if there was one.
   template <class K>
   bool erase(const K& key) {
+    const auto invalidating = fence_.invalidating();  // this process's computations of it
     const auto generation = current_generation(/*counted=*/true);
     if (!generation) return false;
     const std::string where = entry_key(*generation, keys_.bytes(key));
@@ -315,6 +317,7 @@ class memcached
   /// the old entries age out by ttl or LRU. This process sees it at once, others within
   /// generation_refresh.
   void clear() {
+    const auto invalidating = fence_.invalidating();  // this process's computations
     counters_.reset();
     const std::lock_guard lock(generation_mutex_);  // no refresh may store an older generation
     exchange("clearing", true, generation_server_, [&](memcached_st& m) {

@@ -292,12 +292,15 @@ class basic_memory {
         return;
       }
       for (flight_type* f = stripe.head; f != nullptr; f = f->next) {
-        if (f->hash == hash && key_equal<Key>{}(*f->key, key)) {
+        // A flight begun before an invalidation of its key computes from what was invalidated.
+        if (f->hash == hash && f->generation == stripe.invalidations &&
+            key_equal<Key>{}(*f->key, key)) {
           leader = f;
           break;
         }
       }
       if (leader == nullptr) {
+        me.generation = stripe.invalidations;
         me.next = stripe.head;
         stripe.head = &me;
       } else if (leader->owner != me.owner) {
@@ -337,19 +340,21 @@ class basic_memory {
           const shared_guard guard{slot};
           const std::lock_guard hold(stripe.lock);
           me.unlink(stripe.head);
-          followers = me.waiters;  // final: joining takes this stripe lock
-          node->next = stripe.pending;
-          stripe.pending = node.release();
-          const std::uint32_t mine = slot->pending.load(std::memory_order_relaxed) + 1;
-          slot->pending.store(mine, std::memory_order_relaxed);
-          flush = mine >= batch;
+          followers = me.waiters;                       // final: joining takes this stripe lock
+          if (me.generation == stripe.invalidations) {  // else invalidated: not stored
+            node->next = stripe.pending;
+            stripe.pending = node.release();
+            const std::uint32_t mine = slot->pending.load(std::memory_order_relaxed) + 1;
+            slot->pending.store(mine, std::memory_order_relaxed);
+            flush = mine >= batch;
+          }
           published = true;
         }
       }
     }
     if (!published) {
       const exclusive_guard guard{*this};
-      if (value && !store_error) {
+      if (value && !store_error && me.generation == stripe.invalidations) {
         try {
           put_locked(std::move(owned), Value(*value));
         } catch (...) {
@@ -372,6 +377,7 @@ class basic_memory {
   template <class K>
   bool erase(const K& key) {
     const exclusive_guard guard{*this};
+    ++stripe_of(key_hash<Key>{}(key)).invalidations;  // a computation of `key` now stores nothing
     // A pending store of `key` is erased with it. One that fails is counted (stats().errors) and
     // logged, as the wrapper does with the stores it makes: no caller is left to hear of it.
     apply_pending([this](std::exception_ptr error) {
@@ -390,6 +396,8 @@ class basic_memory {
   /// Drops every entry and zeroes the counters.
   void clear() {
     const exclusive_guard guard{*this};
+    for (flight_stripe& stripe : flight_stripes_)
+      ++stripe.invalidations;  // computations running now store nothing
     drop_pending();
     map_.clear();
     element_of_.clear();
@@ -1063,6 +1071,9 @@ class basic_memory {
     detail::spin_lock lock;
     flight_type* head = nullptr;
     pending_entry* pending = nullptr;  // newest first
+    // erase()s of this stripe's keys and clear()s so far: a flight begun at an older count was
+    // invalidated while it computed. Raised under the exclusive lock only.
+    std::uint64_t invalidations = 0;
   };
   static constexpr unsigned flight_stripe_bits = 4;
   flight_stripe flight_stripes_[1u << flight_stripe_bits];

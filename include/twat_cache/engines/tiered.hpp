@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <twat_cache/config.hpp>
+#include <twat_cache/detail/invalidation_fence.hpp>
 #include <twat_cache/detail/single_flight.hpp>
 #include <twat_cache/engine.hpp>
 #include <twat_cache/key.hpp>
@@ -89,12 +90,14 @@ class tiered_engine {
   /// Drops the entry from both levels (the second is shared: every process loses it there).
   template <class K>
   bool erase(const K& key) {
+    const auto invalidating = fence_.invalidating();  // no copy read or computed before lands
     const bool in_second = second_.erase(key);
     return first_.erase(key) || in_second;
   }
 
   /// Clears both levels (the second's entries of this function, for every process).
   void clear() {
+    const auto invalidating = fence_.invalidating();
     second_.clear();
     first_.clear();
   }
@@ -114,18 +117,19 @@ class tiered_engine {
   template <class K, class MakeKey, class Compute, class OnStoreError>
   value_type get_or_compute(const K& key, MakeKey&& make_key, Compute&& compute,
                             OnStoreError&& on_store_error) {
+    const std::uint64_t generation = fence_.generation();  // an erase() from now keeps it out
     if constexpr (has_own_single_flight<Second>) {
       value_type value = second_.get_or_compute(key, make_key, compute, on_store_error);
-      keep_first(make_key(), value, on_store_error);
+      keep_first(make_key(), value, generation, on_store_error);
       return value;
     } else {
       const key_type owned = make_key();
       return gate_.run(
-          key_hash<key_type>{}(owned), owned, [&] { return peek(owned); },
+          key_hash<key_type>{}(owned), owned, generation, [&] { return peek(owned); },
           [&]() -> value_type {
             value_type value = compute();
             try {
-              put(owned, value);
+              fence_.store_if_current(generation, [&] { put(owned, value); });
             } catch (...) {
               on_store_error(std::current_exception());
             }
@@ -142,15 +146,22 @@ class tiered_engine {
  private:
   template <class K>
   TWAT_CACHE_NOINLINE std::optional<value_type> get_second(const K& key) {
+    const std::uint64_t generation = fence_.generation();
     auto found = second_.get(key);
-    if (found) keep_first(detail::to_owned_key<key_type>(key), *found, [](std::exception_ptr) {});
+    if (found) {
+      keep_first(detail::to_owned_key<key_type>(key), *found, generation,
+                 [](std::exception_ptr) {});
+    }
     return found;
   }
 
+  /// Copies a value into the first level, unless an erase() or clear() came since `generation`
+  /// (it was read or computed before).
   template <class OnStoreError>
-  void keep_first(key_type key, const value_type& value, OnStoreError&& on_store_error) {
+  void keep_first(key_type key, const value_type& value, std::uint64_t generation,
+                  OnStoreError&& on_store_error) {
     try {
-      first_.put(std::move(key), value);
+      fence_.store_if_current(generation, [&] { first_.put(std::move(key), value); });
     } catch (...) {
       on_store_error(std::current_exception());
     }
@@ -161,6 +172,7 @@ class tiered_engine {
   [[no_unique_address]] std::conditional_t<has_own_single_flight<Second>, std::monostate,
                                            detail::flight_gate<key_type, value_type>>
       gate_;
+  detail::invalidation_fence fence_;  // erase() and clear() against copies they overtook
 };
 
 /// tiered<engines::memory, engines::redis>: the two-level engine as a family of engines, one per
