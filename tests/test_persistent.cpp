@@ -15,6 +15,7 @@
 #include <twat_cache/cache.hpp>
 #include <vector>
 
+#include "invalidation_test_support.hpp"
 #include "persistent_test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -205,6 +206,17 @@ TEMPLATE_TEST_CASE("ttl: invalidate() of an expired entry says there was none", 
   CHECK_FALSE(f.contains(2));
   CHECK_FALSE(f.invalidate(2));
   CHECK(f.stats().size == 0);  // dropped all the same
+}
+
+TEMPLATE_TEST_CASE("invalidate() or clear() during a computation keeps its value out", "",
+                   use_bcache, use_fcache) {
+  const bool clear = GENERATE(false, true);
+  CAPTURE(clear);
+  test_support::versioned_record record;
+  typename TestType::options o{.folder_name = test_support::fresh_folder("overtaken"),
+                               .name = "overtaken"};
+  auto f = TestType::make([&record](int x) { return record.read(x); }, o);
+  test_support::invalidation_overtakes_a_computation(record, f, clear);
 }
 
 TEMPLATE_TEST_CASE("maxsize evicts the least recently stored entries", "", use_bcache, use_fcache) {
