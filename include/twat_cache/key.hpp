@@ -52,9 +52,12 @@ concept scalar_key = std::is_arithmetic_v<T> || std::is_enum_v<T> || std::is_poi
 /// The bytes of a scalar that make its value: all of them, but for x87's 80-bit long double,
 /// whose last 6 of 16 bytes are padding that two equal values need not share.
 template <class T>
-inline constexpr std::size_t value_bytes =
-    std::is_same_v<T, long double>&& std::numeric_limits<long double>::digits == 64 ? 10
-                                                                                    : sizeof(T);
+[[nodiscard]] constexpr std::size_t value_bytes() noexcept {
+  if constexpr (std::is_same_v<T, long double>) {
+    if (std::numeric_limits<long double>::digits == 64) return 10;
+  }
+  return sizeof(T);
+}
 
 template <class T>
 [[nodiscard]] std::uint64_t hash_scalar(T value) noexcept {
@@ -70,7 +73,7 @@ template <class T>
     std::memcpy(&bits, &value, sizeof(T));
     return mix64(bits);
   } else {
-    return hash_bytes(&value, value_bytes<T>);
+    return hash_bytes(&value, value_bytes<T>());
   }
 }
 
