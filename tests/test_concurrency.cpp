@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "invalidation_test_support.hpp"
+#include "policy_list.hpp"
 
 using namespace std::chrono_literals;
 
@@ -172,9 +173,7 @@ TEMPLATE_TEST_CASE("single flight: threads racing over many keys compute each ke
 }
 
 TEST_CASE("stress: many threads, mixed hits, misses, evictions and invalidations, values checked") {
-  const auto p =
-      GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu, twat_cache::policy::fifo,
-               twat_cache::policy::rr, twat_cache::policy::s3fifo, twat_cache::policy::tinylfu);
+  const auto p = GENERATE(test_support::every_policy());
   CAPTURE(twat_cache::policy_name(p));
   std::atomic<long> calls{0};
   auto f = twat_cache::mcache(
@@ -614,9 +613,7 @@ TEST_CASE("invalidate() or clear() during a computation keeps its value out of t
   const bool clear = GENERATE(false, true);
   CAPTURE(clear);
   SECTION("mcache, every policy, with and without single flight") {
-    const auto p =
-        GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu, twat_cache::policy::fifo,
-                 twat_cache::policy::rr, twat_cache::policy::s3fifo, twat_cache::policy::tinylfu);
+    const auto p = GENERATE(test_support::every_policy());
     const bool single_flight = GENERATE(true, false);
     CAPTURE(twat_cache::policy_name(p), single_flight);
     test_support::versioned_record record;

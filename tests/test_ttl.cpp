@@ -3,12 +3,12 @@
 
 #include <twat_cache/cache.hpp>
 
+#include "policy_list.hpp"
+
 using namespace std::chrono_literals;
 
 TEST_CASE("an entry expires ttl after its write, for every policy") {
-  const auto p =
-      GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu, twat_cache::policy::fifo,
-               twat_cache::policy::rr, twat_cache::policy::s3fifo, twat_cache::policy::tinylfu);
+  const auto p = GENERATE(test_support::every_policy());
   const bool thread_safe = GENERATE(true, false);
   CAPTURE(twat_cache::policy_name(p), thread_safe);
   twat_cache::manual_clock clock;
@@ -52,9 +52,7 @@ TEST_CASE("expired entries are purged on the next write, before any live entry i
 }
 
 TEST_CASE("invalidate() of an expired entry drops it and says there was none, as contains()") {
-  const auto p =
-      GENERATE(twat_cache::policy::lru, twat_cache::policy::lfu, twat_cache::policy::fifo,
-               twat_cache::policy::rr, twat_cache::policy::s3fifo, twat_cache::policy::tinylfu);
+  const auto p = GENERATE(test_support::every_policy());
   const bool thread_safe = GENERATE(true, false);
   CAPTURE(twat_cache::policy_name(p), thread_safe);
   twat_cache::manual_clock clock;
