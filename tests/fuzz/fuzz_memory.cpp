@@ -2,7 +2,8 @@
 // single flight, the advisor and whether a second thread has used the cache, then a run of calls,
 // calls that throw, invalidations, clears, contains() over every key and steps of a manual clock.
 // Each runs on two mcaches made alike but for thread_safe (true and false take different hit paths,
-// buffers and locks), on an acache of a coroutine (its own flights, awaited with sync_wait) and,
+// buffers and locks), on an acache of a coroutine (its own flights, awaited with sync_wait), on
+// ucache's memory engines (through its own engine, `chosen`; std_lru for lru without a ttl) and,
 // for lru, lfu and fifo, on an exact model of the policy (tests/reference_cache.hpp). After every
 // step:
 // - each call's value is right, and the function ran exactly when contains() said no entry;
@@ -17,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 #include <twat_cache/cache.hpp>
+#include <vector>
 
 #include "../reference_cache.hpp"
 #include "fuzz_support.hpp"
@@ -109,7 +111,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   twat_cache::acache_options async_options{.policy = p, .clock = clock};
   if (maxsize != 0) async_options.maxsize = maxsize;
   if (with_ttl) async_options.ttl = std::chrono::nanoseconds(ttl_ns);
+  // ucache's memory engines, each through ucache's own engine (chosen: its hit branch, gate and
+  // fence): the best one, the one on std::unordered_map, and std_lru where it behaves as lru does
+  // (with a ttl it may evict a live entry before an expired one: docs/engines.md).
+  const auto make_ucache = [&](const char* engine) {
+    twat_cache::ucache_options o{.policy = p, .preferred_engine = engine, .clock = clock};
+    if (maxsize != 0) o.maxsize = maxsize;
+    if (with_ttl) o.ttl = std::chrono::nanoseconds(ttl_ns);
+    return [o](function_log* log) { return twat_cache::ucache(logged_function{log}, o); };
+  };
   using mcache_type = decltype(twat_cache::mcache(logged_function{nullptr}));
+  using ucache_type = decltype(twat_cache::ucache(logged_function{nullptr}));
   using acache_type = sync_adapter<decltype(twat_cache::acache(logged_task_function{nullptr}))>;
   // The first is what the others are held against.
   cache_of<mcache_type> locked(make_mcache(true));
@@ -117,13 +129,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cache_of<acache_type> awaited([&async_options](function_log* log) {
     return acache_type{twat_cache::acache(logged_task_function{log}, async_options)};
   });
-  cache_under_test* const caches[] = {&locked, &unlocked, &awaited};
+  cache_of<ucache_type> best(make_ucache(""));
+  cache_of<ucache_type> std_map(make_ucache("std_unordered"));
+  std::optional<cache_of<ucache_type>> std_lru;
+  if (p == policy::lru && !with_ttl) std_lru.emplace(make_ucache("std_lru"));
+  std::vector<cache_under_test*> caches = {&locked, &unlocked, &awaited, &best, &std_map};
+  if (std_lru) caches.push_back(&*std_lru);
   if ((data[2] & 8) != 0) {
     // Once a second thread has used it, an unbounded thread-safe cache without a ttl leaves
     // computed values pending and stores them in batches: the calls below then go through them.
     // Two threads with slots of their own: this one's first, so the other cannot reuse its id.
-    static_cast<void>(locked.contains(0));
-    std::thread([&locked] { static_cast<void>(locked.contains(0)); }).join();
+    for (cache_under_test* c :
+         {static_cast<cache_under_test*>(&locked), static_cast<cache_under_test*>(&best)})
+      static_cast<void>(c->contains(0));
+    std::thread([&locked, &best] {
+      static_cast<void>(locked.contains(0));
+      static_cast<void>(best.contains(0));
+    }).join();
   }
   std::optional<twat_cache_test::reference_cache> model;
   if (twat_cache_test::reference_cache::models(p)) model.emplace(p, maxsize, with_ttl ? ttl_ns : 0);

@@ -1,4 +1,5 @@
-// libFuzzer target for the persistent engines. The input picks bcache or fcache, a maxsize, a ttl
+// libFuzzer target for the persistent engines. The input picks bcache or fcache (or ucache on the
+// engine of either, through ucache's own engine), a maxsize, a ttl
 // or none and compression, then a run of calls, calls that throw, invalidations, clears,
 // contains() over every key, steps of a manual wall clock, and reopenings, on two wrappers over one
 // folder and name (as two processes would hold them). After every step:
@@ -26,9 +27,12 @@ namespace {
 
 using namespace fuzz_support;
 
-template <class Options, class Make>
+/// What the wrappers under test are: bcache, fcache, or ucache on either engine.
+enum class engine_kind { sqlite, files };
+
+template <class Options, class Make, engine_kind Engine>
 struct store_under_test {
-  static constexpr bool exact_limits = std::is_same_v<Options, twat_cache::bcache_options>;
+  static constexpr bool exact_limits = Engine == engine_kind::sqlite;
   using memo_type = decltype(std::declval<Make>()(logged_function{nullptr}, Options{}));
 
   struct wrapper {
@@ -130,7 +134,7 @@ void run(Store& store, const std::uint8_t* data, std::size_t size, std::size_t m
   }
 }
 
-template <class Options, class Make>
+template <class Options, engine_kind Engine, class Make>
 void run_on(Make make, const std::uint8_t* data, std::size_t size) {
   const std::size_t maxsize = data[1] % 13;  // 0: none
   const bool with_ttl = (data[0] & 2) != 0;
@@ -141,7 +145,9 @@ void run_on(Make make, const std::uint8_t* data, std::size_t size) {
   if (with_ttl) o.ttl = std::chrono::nanoseconds(ttl_ns);
   o.compress = (data[0] & 4) != 0;
   o.clock = clock;
-  store_under_test<Options, Make> store(o, make);
+  if constexpr (std::is_same_v<Options, twat_cache::ucache_options>)
+    o.preferred_engine = Engine == engine_kind::sqlite ? "sqlite" : "files";
+  store_under_test<Options, Make, Engine> store(o, make);
   run(store, data + 2, size - 2, maxsize, with_ttl, clock);
 }
 
@@ -155,14 +161,25 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  if ((data[0] & 1) == 0 && TWAT_CACHE_WITH_SQLITE) {  // without SQLite, bcache is a memory cache
-    run_on<twat_cache::bcache_options>(
+  // Without SQLite, bcache is a memory cache, and ucache's sqlite link is not built.
+  const bool sqlite = (data[0] & 1) == 0 && TWAT_CACHE_WITH_SQLITE;
+  const auto make_ucache = [](logged_function f, const twat_cache::ucache_options& o) {
+    return twat_cache::ucache(f, o);
+  };
+  if ((data[0] & 8) != 0) {  // ucache's own engine (chosen) over the same two engines
+    if (sqlite) {
+      run_on<twat_cache::ucache_options, engine_kind::sqlite>(make_ucache, data, size);
+    } else {
+      run_on<twat_cache::ucache_options, engine_kind::files>(make_ucache, data, size);
+    }
+  } else if (sqlite) {
+    run_on<twat_cache::bcache_options, engine_kind::sqlite>(
         [](logged_function f, const twat_cache::bcache_options& o) {
           return twat_cache::bcache(f, o);
         },
         data, size);
   } else {
-    run_on<twat_cache::fcache_options>(
+    run_on<twat_cache::fcache_options, engine_kind::files>(
         [](logged_function f, const twat_cache::fcache_options& o) {
           return twat_cache::fcache(f, o);
         },
