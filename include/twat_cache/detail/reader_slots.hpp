@@ -231,25 +231,16 @@ class reader_slots_lock {
 
   void lock() {
     gate_.lock_excluding();
-    const bool light = light_readers_.load(std::memory_order_relaxed) != 0;
-    // A writer that is the only thread with a slot has no reader to fence against: a cache used
-    // by one thread keeps fence-free hits however often it writes.
-    const bool alone = light && caller_is_only_reader();
-    if (light && !alone) full_barrier_on_every_cpu();
-    std::uint64_t reads = 0;
-    const std::uint32_t used = slots_used_.load(std::memory_order_seq_cst);
-    for (std::uint32_t i = 0; i < used; ++i) {
-      reader_slot* slot = slots_[i].load(std::memory_order_acquire);
-      if (slot == nullptr) continue;
-      for (unsigned spins = 0; slot->active.load(std::memory_order_seq_cst) != 0; ++spins) {
-        if (spins > 64) std::this_thread::yield();
-      }
-      reads +=
-          slot->hits.load(std::memory_order_relaxed) + slot->misses.load(std::memory_order_relaxed);
-    }
-    ++writes_;
-    if (light && !alone) keep_light_or_not(reads);
-    reads_at_last_write_ = reads;
+    wait_out_readers();
+  }
+
+  /// lock() in two steps: the writer mutex alone (other writers wait, readers go on), for work
+  /// on state that readers never touch; then exclude_readers(), which makes it lock()'s whole.
+  /// unlock() ends either.
+  void lock_writer() noexcept { gate_.lock(); }
+  void exclude_readers() {
+    gate_.exclude();
+    wait_out_readers();
   }
 
   void unlock() noexcept { gate_.unlock(); }
@@ -288,6 +279,30 @@ class reader_slots_lock {
   [[nodiscard]] bool caller_is_only_reader() const noexcept {
     const std::uint32_t created = slots_created_.load(std::memory_order_seq_cst);
     return created == 0 || (created == 1 && own_slot() != nullptr);
+  }
+
+  /// After readers were told to keep out: waits until none is inside (the Dekker handshake's
+  /// writer half), and reviews the lock's mode.
+  void wait_out_readers() {
+    const bool light = light_readers_.load(std::memory_order_relaxed) != 0;
+    // A writer that is the only thread with a slot has no reader to fence against: a cache used
+    // by one thread keeps fence-free hits however often it writes.
+    const bool alone = light && caller_is_only_reader();
+    if (light && !alone) full_barrier_on_every_cpu();
+    std::uint64_t reads = 0;
+    const std::uint32_t used = slots_used_.load(std::memory_order_seq_cst);
+    for (std::uint32_t i = 0; i < used; ++i) {
+      reader_slot* slot = slots_[i].load(std::memory_order_acquire);
+      if (slot == nullptr) continue;
+      for (unsigned spins = 0; slot->active.load(std::memory_order_seq_cst) != 0; ++spins) {
+        if (spins > 64) std::this_thread::yield();
+      }
+      reads +=
+          slot->hits.load(std::memory_order_relaxed) + slot->misses.load(std::memory_order_relaxed);
+    }
+    ++writes_;
+    if (light && !alone) keep_light_or_not(reads);
+    reads_at_last_write_ = reads;
   }
 
   /// A reader that met a writer: waits until readers may enter (polls, then sleeps).

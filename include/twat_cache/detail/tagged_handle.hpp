@@ -33,6 +33,12 @@ static_assert(max_memory_entries - 1 <= handle_mask, "every handle must fit belo
       .load(std::memory_order_relaxed);
 }
 
+/// Stores `value` in the word, which other threads may be counting reads in (relaxed: a plain
+/// store). For a writer that lets hits go on (s3fifo's scan for a batch's victims): a read
+/// counted in between may be lost, as between two readers.
+TWAT_CACHE_ALWAYS_INLINE void store_tagged(std::uint32_t& word, std::uint32_t value) noexcept {
+  std::atomic_ref<std::uint32_t>(word).store(value, std::memory_order_relaxed);
+}
 /// One read more in `word`, which was `seen`, capped at counter_max. Safe under a shared lock,
 /// concurrently with other readers: a racing read may be lost, which only makes the counter
 /// approximate, and the handle bits written are the ones read, which change only under the

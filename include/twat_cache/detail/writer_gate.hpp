@@ -48,6 +48,10 @@ class writer_gate {
   /// is seq_cst: ordered before the caller's seq_cst loads of the readers' slots.
   void lock_excluding() noexcept { take(held | excluding); }
 
+  /// Keeps readers out from now on, the caller holding the writer mutex (taken by lock()): the
+  /// second half of a write whose first half let readers go on. seq_cst, as lock_excluding().
+  void exclude() noexcept { state_.fetch_or(excluding, std::memory_order_seq_cst); }
+
   /// Whether readers must keep out. A light reader loads with acquire; a locked one, seq_cst.
   [[nodiscard]] TWAT_CACHE_ALWAYS_INLINE bool excludes_readers(
       std::memory_order order) const noexcept {

@@ -13,8 +13,10 @@
 /// only the calling thread's own slot, with no locked instruction while writes are rare; accesses
 /// are buffered there and applied to the policy by the thread whose buffer fills, and by every
 /// writer before it evicts, so eviction order is what the policy says. s3fifo needs no buffer: a
-/// hit raises a counter in the entry's own word. thread_safe = false takes no lock and applies
-/// each access at once.
+/// hit raises a counter in the entry's own word. Once several threads use a cache, computed
+/// values wait in batches (pending_entry); s3fifo chooses a batch's victims before it shuts hits
+/// out, so they wait only for the map's part. thread_safe = false takes no lock and applies each
+/// access at once.
 
 #include <algorithm>
 #include <chrono>
@@ -309,7 +311,7 @@ class basic_memory {
     };
     read_with_slot(register_or_join);
     if (stored) {
-      if (flush_found) apply_pending_now(on_store_error);
+      if (flush_found) apply_pending_now(batch, on_store_error);
       return std::move(*stored);
     }
     if (leader != nullptr) {
@@ -368,7 +370,7 @@ class basic_memory {
       std::unique_lock lock(flight_mutex_);
       me.land(lock, flight_landed_, value ? &*value : nullptr, error);
     }
-    if (flush) apply_pending_now(on_store_error);
+    if (flush) apply_pending_now(batch, on_store_error);
     if (error) std::rethrow_exception(error);
     if (store_error) on_store_error(store_error);
     return std::move(*value);
@@ -886,11 +888,93 @@ class basic_memory {
     reset_pending_counts();
   }
 
-  /// apply_pending() in an exclusive section of its own (a full batch, stored or read).
+  /// apply_pending() in an exclusive section of its own (a full batch, stored or read). For
+  /// s3fifo, the batch's victims are chosen first, under the writer mutex alone, while other
+  /// threads' hits go on (see choose_victims): on two threads the exclusive section is what
+  /// their hits wait for.
   template <class OnError>
-  void apply_pending_now(OnError&& on_error) {
-    const exclusive_guard guard{*this};
+  void apply_pending_now(std::uint32_t batch, OnError&& on_error) {
+    if (!chooses_victims_early()) {
+      const exclusive_guard guard{*this};
+      if (flush_still_due(batch)) apply_pending(on_error);
+      return;
+    }
+    struct writer_guard {
+      detail::reader_slots_lock& lock;
+      ~writer_guard() { lock.unlock(); }
+    };
+    lock_.lock_writer();
+    const writer_guard guard{lock_};
+    if (!flush_still_due(batch)) return;
+    choose_victims();
+    lock_.exclude_readers();
     apply_pending(on_error);
+    evict_chosen_left();
+  }
+
+  /// Whether the calling thread's batch is still to be applied, once it holds the writer mutex:
+  /// another thread's batch applies every thread's pending stores, and resets their counts.
+  [[nodiscard]] bool flush_still_due(std::uint32_t batch) const noexcept {
+    const detail::reader_slot* slot = lock_.own_slot();
+    return slot == nullptr || slot->pending.load(std::memory_order_relaxed) >= batch ||
+           slot->pending_reads >= batch;
+  }
+
+  /// Whether a batch's victims can be chosen before readers are shut out: s3fifo's queues and
+  /// ghost are touched by writers only, and it reads and writes the counters that hits raise
+  /// with relaxed atomics. Not with the advisor (its drains feed s3fifo from shared sections),
+  /// nor without maxsize (nothing is evicted). Pending stores exist only without a ttl.
+  [[nodiscard]] bool chooses_victims_early() const noexcept {
+    return options_.thread_safe && options_.policy == policy::s3fifo && !advisor_ && capacity_ != 0;
+  }
+
+  /// Takes out of s3fifo's queues the entries that the pending stores will evict, in the order
+  /// its victim() gives them, for evict_one() to remove from the map. Caller holds the writer
+  /// mutex alone: readers only read the map and the pending entries' keys (each stripe's list
+  /// grows at its head, under the stripe's lock), and raise counters. A store pending since is
+  /// stored all the same, evict_one() then asking the policy as usual.
+  void choose_victims() noexcept {
+    chosen_victims_.clear();
+    next_chosen_ = 0;
+    std::uint64_t fresh = 0;  // pending keys without an entry: each evicts one in a full cache
+    for (flight_stripe& stripe : flight_stripes_) {
+      const pending_entry* newest = nullptr;
+      {
+        const std::lock_guard hold(stripe.lock);
+        newest = stripe.pending;
+      }
+      for (const pending_entry* p = newest; p != nullptr; p = p->next) {
+        if (map_.find(p->key) == map_.end()) ++fresh;
+      }
+    }
+    const std::uint64_t size = map_.size();
+    if (size + fresh <= capacity_) return;
+    std::uint64_t wanted = std::min(size + fresh - capacity_, size);
+    try {
+      chosen_victims_.reserve(static_cast<std::size_t>(wanted));
+    } catch (...) {
+      return;  // then evict_one() asks the policy in the exclusive section, as without this
+    }
+    for (; wanted != 0; --wanted) {
+      const std::uint32_t victim = s3fifo_.victim();
+      if (victim == detail::npos) break;
+      s3fifo_.on_remove(victim);
+      chosen_victims_.push_back(victim);
+    }
+  }
+
+  /// Evicts what choose_victims() chose and no store needed (one whose put failed): out of the
+  /// policy's queues already, it would otherwise never be evicted.
+  void evict_chosen_left() noexcept {
+    while (next_chosen_ < chosen_victims_.size())
+      evict_chosen();
+    chosen_victims_.clear();
+    next_chosen_ = 0;
+  }
+  void evict_chosen() noexcept {
+    const std::uint32_t victim = chosen_victims_[next_chosen_++];
+    remove(map_.find(element_of_[victim].item->first), /*listed=*/false);
+    detail::reader_slot::bump(evictions_);
   }
 
   /// Deletes every pending entry unstored (clear(), the destructor).
@@ -977,9 +1061,10 @@ class basic_memory {
     return h;
   }
 
-  void remove(typename map_type::iterator it) noexcept {
+  /// `listed`: still in the policy's queues (all but the victims choose_victims() took out).
+  void remove(typename map_type::iterator it, bool listed = true) noexcept {
     const std::uint32_t h = handle_of(it->second);
-    policy_remove(h);
+    if (listed) policy_remove(h);
     if (ttl_ns_ != 0) age_order_.remove(age_links_, h);
     map_.erase(it);
     release_handle(h);
@@ -992,6 +1077,10 @@ class basic_memory {
   }
 
   void evict_one() {
+    if (next_chosen_ < chosen_victims_.size()) {
+      evict_chosen();
+      return;
+    }
     const std::uint32_t victim = policy_victim();
     if (victim == detail::npos) return;
     remove_handle(victim);
@@ -1089,6 +1178,8 @@ class basic_memory {
   std::atomic<std::uint64_t> size_{0};
   std::atomic<std::uint64_t> store_errors_{0};  // pending stores that erase() applied and failed
   std::unique_ptr<advisor_type> advisor_;       // mcache_options::advisor only
+  std::vector<std::uint32_t> chosen_victims_;   // see choose_victims(); under the writer mutex
+  std::size_t next_chosen_ = 0;
 };
 
 /// The memory engine with the best index this build has.

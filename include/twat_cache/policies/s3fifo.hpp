@@ -9,7 +9,8 @@
 /// A read only raises a 2-bit counter that the engine keeps in the entry's own tagged word
 /// (detail::count_read), safe under a shared lock: no list moves, nothing recorded for later and
 /// no cache line but the entry's, so hits on several threads scale like fifo's. The policy's own
-/// arrays are touched by writers only.
+/// arrays are touched by writers only. victim() reads and writes the counters with relaxed
+/// atomics, so a writer may run it while hits go on (the engine's batches of stores do).
 
 #include <cstdint>
 #include <twat_cache/config.hpp>
@@ -83,7 +84,8 @@ class s3fifo {
         }
         small_.remove(links_, i);  // read while small: it has earned main, and starts it unread
         --small_size_;
-        words_(i) &= detail::handle_mask;
+        std::uint32_t& word = words_(i);
+        detail::store_tagged(word, detail::load_tagged(word) & detail::handle_mask);
         in_main_[i] = 1;
         main_.push_back(links_, i);
         ++main_size_;
@@ -93,7 +95,8 @@ class s3fifo {
       const std::uint32_t i = main_.front();
       prefetch_ahead(ahead, i);
       if (frequency(i) == 0) return i;
-      words_(i) -= detail::counter_one;  // round again, one read spent
+      std::uint32_t& word = words_(i);
+      detail::store_tagged(word, detail::load_tagged(word) - detail::counter_one);  // round again
       main_.move_to_back(links_, i);
     }
   }
@@ -131,7 +134,9 @@ class s3fifo {
   }
 
   // Reads since insertion or since the entry last came round, capped at detail::counter_max.
-  std::uint32_t frequency(std::uint32_t i) const noexcept { return detail::counter_in(words_(i)); }
+  std::uint32_t frequency(std::uint32_t i) const noexcept {
+    return detail::counter_in(detail::load_tagged(words_(i)));
+  }
 
   std::uint32_t capacity_ = 0;
   std::uint32_t small_target_ = 1;
