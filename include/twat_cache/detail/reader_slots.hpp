@@ -282,8 +282,8 @@ class reader_slots_lock {
   }
 
   /// After readers were told to keep out: waits until none is inside (the Dekker handshake's
-  /// writer half), and reviews the lock's mode.
-  void wait_out_readers() {
+  /// writer half), and reviews the lock's mode. Inlined, so lock() stays one call.
+  TWAT_CACHE_ALWAYS_INLINE void wait_out_readers() {
     const bool light = light_readers_.load(std::memory_order_relaxed) != 0;
     // A writer that is the only thread with a slot has no reader to fence against: a cache used
     // by one thread keeps fence-free hits however often it writes.

@@ -935,7 +935,7 @@ class basic_memory {
   /// stored all the same, evict_one() then asking the policy as usual.
   void choose_victims() noexcept {
     chosen_victims_.clear();
-    next_chosen_ = 0;
+    chosen_left_ = 0;
     std::uint64_t fresh = 0;  // pending keys without an entry: each evicts one in a full cache
     for (flight_stripe& stripe : flight_stripes_) {
       const pending_entry* newest = nullptr;
@@ -961,18 +961,18 @@ class basic_memory {
       s3fifo_.on_remove(victim);
       chosen_victims_.push_back(victim);
     }
+    chosen_left_ = chosen_victims_.size();
   }
 
   /// Evicts what choose_victims() chose and no store needed (one whose put failed): out of the
   /// policy's queues already, it would otherwise never be evicted.
   void evict_chosen_left() noexcept {
-    while (next_chosen_ < chosen_victims_.size())
+    while (chosen_left_ != 0)
       evict_chosen();
     chosen_victims_.clear();
-    next_chosen_ = 0;
   }
   void evict_chosen() noexcept {
-    const std::uint32_t victim = chosen_victims_[next_chosen_++];
+    const std::uint32_t victim = chosen_victims_[chosen_victims_.size() - chosen_left_--];
     remove(map_.find(element_of_[victim].item->first), /*listed=*/false);
     detail::reader_slot::bump(evictions_);
   }
@@ -1077,7 +1077,7 @@ class basic_memory {
   }
 
   void evict_one() {
-    if (next_chosen_ < chosen_victims_.size()) {
+    if (chosen_left_ != 0) {  // one load on every eviction: the common case pays no more
       evict_chosen();
       return;
     }
@@ -1179,7 +1179,7 @@ class basic_memory {
   std::atomic<std::uint64_t> store_errors_{0};  // pending stores that erase() applied and failed
   std::unique_ptr<advisor_type> advisor_;       // mcache_options::advisor only
   std::vector<std::uint32_t> chosen_victims_;   // see choose_victims(); under the writer mutex
-  std::size_t next_chosen_ = 0;
+  std::size_t chosen_left_ = 0;                 // the last of them, not evicted yet
 };
 
 /// The memory engine with the best index this build has.
