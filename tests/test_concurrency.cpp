@@ -389,7 +389,7 @@ TEST_CASE(
   const twat_cache::cache_stats s = f.stats();
   CHECK(s.size == 2'048);
   CHECK(s.evictions == static_cast<std::uint64_t>(calls.load()) - 2'048);
-  CHECK(calls.load() >= 12'000 + hot);  // tinylfu may refuse a hot key back once
+  CHECK(calls.load() >= 12'000 + hot);  // each new key once, each hot key once or more
   if (p == twat_cache::policy::s3fifo || p == twat_cache::policy::lru ||
       p == twat_cache::policy::lfu) {
     int kept = 0;
