@@ -6,9 +6,11 @@
 #              tests, and the libFuzzer targets (tests/fuzz), each fuzzing for a bounded time
 #   bare       g++, every TWAT_CACHE_WITH_* OFF (each fallback): tests, examples, consumer and
 #              compile-failure tests
-#   no-<name>  clang++, TWAT_CACHE_WITH_<NAME> alone OFF, one configuration per optional dependency
-#              (no-boost, no-xxhash, ...: every CMakePresets.json preset called no-*): tests only,
-#              -O0 without debug info, to keep them cheap
+#   no-<a>-<b> clang++, TWAT_CACHE_WITH_<A> and _<B> OFF, every other optional dependency ON (the
+#              CMakePresets.json presets called no-*: no-boost-zstd, no-xxhash-asio, ...); each
+#              dependency is off in exactly one of them, paired with one whose code its fallback
+#              does not touch, so four builds cover what eight did: tests only, -O0 without debug
+#              info, to keep them cheap
 #   asan       clang++ with AddressSanitizer + UndefinedBehaviorSanitizer (less -fsanitize=function,
 #              which clang 14 cannot apply to coroutines): tests only, -O0
 #   tsan       clang++ with ThreadSanitizer: tests only, -O0
@@ -21,8 +23,9 @@
 # sanitizers.
 # After configuring, each configuration is checked to have exactly the optional dependencies its name
 # says (gcc, clang, asan and tsan all of them), and every TWAT_CACHE_WITH_<NAME> that CMake defines
-# must have its preset no-<name>: a new optional dependency is a preset no-<name> (copy no-zstd) and
-# an OFF in bare, and this script refuses to run until both are there.
+# must be OFF in exactly one preset no-*: a new optional dependency goes into a preset no-* (a pair,
+# or alone as no-<name>) and gets an OFF in bare, and this script refuses to run until both are
+# there.
 # Usage: scripts/run-tests.sh [config...]     (no argument: all of them, in that order)
 #   RUN_TESTS_CTEST_ARGS="-R key"  extra ctest arguments, for local use (e.g. -R/-E/-L selections)
 # Stops at the first failure (non-zero exit). Ends with one line per configuration and a last line
@@ -32,12 +35,12 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# One configuration per optional dependency, that dependency alone OFF: the presets no-<name>, in
-# their order (read from the file: CMake may not be installed yet).
+# The configurations with some optional dependencies OFF: the presets no-<a>-<b>..., in their order
+# (read from the file: CMake may not be installed yet).
 mapfile -t WITHOUT_CONFIGS < <(grep -oE '"name": *"no-[^"]+"' CMakePresets.json |
   sed -E 's/.*"(no-[^"]+)"$/\1/' | awk '!seen[$0]++')
 if [ "${#WITHOUT_CONFIGS[@]}" -eq 0 ]; then
-  echo "run-tests: CMakePresets.json has no preset no-<name>" >&2
+  echo "run-tests: CMakePresets.json has no preset no-*" >&2
   exit 1
 fi
 ALL_CONFIGS=(gcc clang bare "${WITHOUT_CONFIGS[@]}" asan tsan)
@@ -60,8 +63,13 @@ cmake_args_of() {
     gcc) echo "-DTWAT_CACHE_WERROR=ON $no_debug_info -DTWAT_CACHE_TEST_CXX_FLAGS=-O1" ;;
     clang) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF $no_debug_info" ;;
     bare) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF $no_debug_info -DTWAT_CACHE_TEST_CXX_FLAGS=-O1" ;;
-    *) echo "" ;; # no-<name>, asan, tsan: the presets already keep to the tests
+    *) echo "" ;; # no-*, asan, tsan: the presets already keep to the tests
   esac
+}
+
+# The optional dependencies a preset no-<a>-<b>... turns off, one lower-case name per line.
+dependencies_off_in() { # preset
+  tr '-' '\n' <<<"${1#no-}"
 }
 
 # Whether TWAT_CACHE_WITH_<NAME> must be ON or OFF in configuration $1.
@@ -69,13 +77,22 @@ wanted_dependency() { # config, NAME
   local lower
   lower="$(tr '[:upper:]' '[:lower:]' <<<"$2")"
   case "$1" in
-    bare | "no-$lower") echo OFF ;;
+    bare) echo OFF ;;
+    no-*) if dependencies_off_in "$1" | grep -qx "$lower"; then echo OFF; else echo ON; fi ;;
     *) echo ON ;;
   esac
 }
 
+# The presets no-* that turn dependency $1 (lower case) off.
+presets_without() {
+  local preset
+  for preset in "${WITHOUT_CONFIGS[@]}"; do
+    if dependencies_off_in "$preset" | grep -qx "$1"; then echo "$preset"; fi
+  done
+}
+
 # Checks a configured tree against its name: every TWAT_CACHE_WITH_* as the configuration says, and
-# a preset no-<name> for each (so no optional dependency goes without its configuration).
+# each OFF in exactly one preset no-* (so no optional dependency goes without its configuration).
 check_dependencies() { # config, build dir
   local name="$1" cache="$2/CMakeCache.txt" line dep value want hint lower preset bad=0
   local -a seen=()
@@ -99,18 +116,29 @@ check_dependencies() { # config, build dir
       bad=1
     fi
     lower="$(tr '[:upper:]' '[:lower:]' <<<"$dep")"
-    if ! preset_of "no-$lower" >/dev/null; then
-      echo "run-tests: CMake has the optional dependency $dep but CMakePresets.json no preset" \
-        "no-$lower: add one (like no-zstd) and TWAT_CACHE_WITH_$dep OFF to bare" >&2
-      bad=1
-    fi
+    case "$(presets_without "$lower" | wc -l)" in
+      1) ;;
+      0)
+        echo "run-tests: CMake has the optional dependency $dep but no preset no-* in" \
+          "CMakePresets.json turns it off: add it to one (like no-boost-zstd) and" \
+          "TWAT_CACHE_WITH_$dep OFF to bare" >&2
+        bad=1
+        ;;
+      *)
+        echo "run-tests: $dep is off in more than one preset no-*:" \
+          "$(presets_without "$lower" | tr '\n' ' ')" >&2
+        bad=1
+        ;;
+    esac
   done < <(grep -E '^TWAT_CACHE_WITH_[A-Z0-9_]+:BOOL=' "$cache")
   for preset in "${WITHOUT_CONFIGS[@]}"; do
-    dep="$(tr '[:lower:]' '[:upper:]' <<<"${preset#no-}")"
-    if ! printf '%s\n' "${seen[@]}" | grep -qx "$dep"; then
-      echo "run-tests: preset $preset, but CMake has no option TWAT_CACHE_WITH_$dep" >&2
-      bad=1
-    fi
+    while IFS= read -r lower; do
+      dep="$(tr '[:lower:]' '[:upper:]' <<<"$lower")"
+      if ! printf '%s\n' "${seen[@]}" | grep -qx "$dep"; then
+        echo "run-tests: preset $preset, but CMake has no option TWAT_CACHE_WITH_$dep" >&2
+        bad=1
+      fi
+    done < <(dependencies_off_in "$preset")
   done
   [ "$bad" -eq 0 ]
 }
