@@ -99,7 +99,7 @@ TEST_CASE("std_lru: an expired entry is counted as expired, not evicted, and fre
       [](int x) { return x; }, twat_cache::mcache_options{.maxsize = 2, .ttl = 1s, .clock = clock});
   f(1);
   clock.advance(2s);
-  f(2);  // full, and the least recently used entry (1) has expired
+  f(2);  // 1 has expired: this write drops it
   f(3);
   const auto s = f.stats();
   CHECK(s.expirations == 1);
@@ -107,6 +107,43 @@ TEST_CASE("std_lru: an expired entry is counted as expired, not evicted, and fre
   CHECK(s.size == 2);
   CHECK(f.contains(2));
   CHECK(f.contains(3));
+}
+
+TEST_CASE("std_lru: a store drops every expired entry before it evicts a live one") {
+  twat_cache::manual_clock clock;
+  auto f = twat_cache::memoize<twat_cache::engines::std_lru>(
+      [](int x) { return x; },
+      twat_cache::mcache_options{.maxsize = 2, .ttl = 10s, .clock = clock});
+  f(1);
+  clock.advance(5s);
+  f(2);
+  f(1);               // a hit: 2 is now the least recently used entry
+  clock.advance(6s);  // 1 (written at 0 s) has expired, 2 (at 5 s) has not
+  f(3);
+  const auto s = f.stats();
+  CHECK(s.expirations == 1);
+  CHECK(s.evictions == 0);
+  CHECK(f.contains(2));
+  CHECK(f.contains(3));
+  CHECK_FALSE(f.contains(1));
+}
+
+TEST_CASE("std_lru: a rewritten entry expires ttl after its last write") {
+  twat_cache::manual_clock clock;
+  twat_cache::engines::std_lru<int, int> e({.maxsize = 2, .ttl = 10s, .clock = clock});
+  e.put(1, 10);
+  clock.advance(5s);
+  e.put(2, 20);
+  clock.advance(1s);
+  e.put(1, 11);       // written again at 6 s: expires at 16 s, after 2 (15 s)
+  clock.advance(9s);  // 15 s: 2 has expired, 1 has not
+  e.put(3, 30);
+  const auto s = e.stats();
+  CHECK(s.expirations == 1);
+  CHECK(s.evictions == 0);
+  CHECK(e.get(1) == 11);
+  CHECK_FALSE(e.get(2).has_value());
+  CHECK(e.get(3) == 30);
 }
 
 TEST_CASE("std_lru: invalidate() of an expired entry says there was none") {

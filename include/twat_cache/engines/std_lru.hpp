@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -37,12 +38,9 @@ class std_lru {
   template <class K>
   [[nodiscard]] std::optional<Value> get(const K& key) {
     const guard g(*this);
-    auto it = map_.find(key);
-    if (it != map_.end() && expired(*it->second)) {  // gone: free it now, not at eviction
-      remove(it);
-      ++expirations_;
-      it = map_.end();
-    }
+    // An expired entry is a miss here, and stays until the next store purges it, as in the
+    // memory engine: both count it as one expiration at the same point.
+    const auto it = find_live(key);
     if (it == map_.end()) {
       ++misses_;
       return std::nullopt;
@@ -66,26 +64,41 @@ class std_lru {
     return it->second->value;
   }
 
+  /// Expired entries go first, all of them, as the memory engine's do; then, in a full cache,
+  /// the least recently used one.
   void put(const Key& key, Value value) {
     const guard g(*this);
-    const auto expires = options_.ttl ? now() + *options_.ttl : std::chrono::nanoseconds::max();
+    std::chrono::nanoseconds expires = std::chrono::nanoseconds::max();
+    if (options_.ttl) {
+      const auto t = now();
+      purge_expired(t);
+      expires = t + *options_.ttl;
+    }
     if (const auto it = map_.find(key); it != map_.end()) {
       it->second->value = std::move(value);
       it->second->expires = expires;
       order_.splice(order_.end(), order_, it->second);
+      if (options_.ttl) rewrite(it->second);
       return;
     }
     if (options_.maxsize && map_.size() >= *options_.maxsize) {
-      ++(expired(order_.front()) ? expirations_ : evictions_);
       remove(map_.find(order_.front().key));
+      ++evictions_;
     }
-    order_.push_back(entry{key, std::move(value), expires});
+    order_.push_back(entry{key, std::move(value), expires, next_write_});
     try {
-      map_.emplace(key, std::prev(order_.end()));
+      const auto it = map_.emplace(key, std::prev(order_.end())).first;
+      try {
+        if (options_.ttl) by_write_.emplace(next_write_, it->second);
+      } catch (...) {
+        map_.erase(it);
+        throw;
+      }
     } catch (...) {
       order_.pop_back();
       throw;
     }
+    ++next_write_;
   }
 
   template <class K>
@@ -102,6 +115,7 @@ class std_lru {
     const guard g(*this);
     map_.clear();
     order_.clear();
+    by_write_.clear();
     hits_ = misses_ = evictions_ = expirations_ = 0;
   }
 
@@ -122,6 +136,7 @@ class std_lru {
     Key key;
     Value value;
     std::chrono::nanoseconds expires;
+    std::uint64_t written;  // its place in by_write_ (with a ttl)
   };
   using entry_list = std::list<entry>;
   using entry_map =
@@ -154,14 +169,36 @@ class std_lru {
 
   void remove(typename entry_map::iterator it) {
     const auto node = it->second;
+    if (options_.ttl) by_write_.erase(node->written);
     map_.erase(it);
     order_.erase(node);
+  }
+
+  /// With one ttl for every entry, the oldest write expires first: expired entries are a prefix
+  /// of by_write_.
+  void purge_expired(std::chrono::nanoseconds t) {
+    while (!by_write_.empty() && by_write_.begin()->second->expires <= t) {
+      remove(map_.find(by_write_.begin()->second->key));
+      ++expirations_;
+    }
+  }
+
+  /// Moves a rewritten entry to the end of the write order.
+  void rewrite(typename entry_list::iterator node) {
+    const auto old = by_write_.find(node->written);
+    // The node first, then a new key: no allocation, so nothing here can throw.
+    auto handle = by_write_.extract(old);
+    handle.key() = next_write_++;
+    node->written = handle.key();
+    by_write_.insert(std::move(handle));
   }
 
   mcache_options options_;
   mutable std::mutex mutex_;
   entry_list order_;  // front: least recently used
   entry_map map_;
+  std::map<std::uint64_t, typename entry_list::iterator> by_write_;  // with a ttl: oldest first
+  std::uint64_t next_write_ = 0;
   std::uint64_t hits_ = 0, misses_ = 0, evictions_ = 0, expirations_ = 0;
 };
 
