@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <twat_cache/cache.hpp>
+#include <utility>
 #if defined(__linux__)
 #include <unistd.h>
 #endif
@@ -217,6 +219,39 @@ TEST_CASE("invalidate, contains and clear") {
   CHECK_FALSE(f.contains(2));
   f(2);
   CHECK(calls == 4);
+}
+
+TEST_CASE("a computation that invalidates its own key, or clears, stores nothing") {
+  // The record the value rests on changes while the value is computed: an invalidation from
+  // inside the computation (a callback, a re-entrant call) keeps the old value out, with a lock
+  // or without one (thread_safe = false: one thread, so the fence takes no lock).
+  const bool thread_safe = GENERATE(true, false);
+  const bool clear = GENERATE(true, false);
+  CAPTURE(thread_safe, clear);
+  int version = 1;
+  int calls = 0;
+  std::function<void()> change;  // run by the next computation, after it read the record
+  auto f = twat_cache::mcache(
+      [&](int x) {
+        ++calls;
+        const int read = version;
+        if (change) std::exchange(change, nullptr)();
+        return x * 10 + read;
+      },
+      {.thread_safe = thread_safe});
+  change = [&] {
+    version = 2;
+    if (clear) {
+      f.clear();
+    } else {
+      CHECK_FALSE(f.invalidate(7));  // nothing stored yet
+    }
+  };
+  CHECK(f(7) == 71);  // computed from version 1
+  CHECK_FALSE(f.contains(7));
+  CHECK(f(7) == 72);  // computed afresh
+  CHECK(f(7) == 72);  // and stored
+  CHECK(calls == 2);
 }
 
 TEST_CASE("contains() neither counts nor changes the eviction order") {

@@ -67,6 +67,12 @@ struct cache_core {
   template <class Store>
   void store_if_current(std::uint64_t generation, Store&& store) noexcept {
     try {
+      if constexpr (requires(const Engine& e) { e.thread_safe(); }) {
+        if (!engine.thread_safe()) {
+          fence.store_if_current_alone(generation, store);
+          return;
+        }
+      }
       fence.store_if_current(generation, store);
     } catch (...) {
       report_store_error(std::current_exception());

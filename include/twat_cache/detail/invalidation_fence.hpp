@@ -39,6 +39,16 @@ class invalidation_fence {
     return true;
   }
 
+  /// store_if_current() for a cache one thread alone uses (an engine made with thread_safe =
+  /// false): only that thread could invalidate, from inside the computation, so before this
+  /// test; the test needs no lock, which would cost a single-threaded miss two atomic writes.
+  template <class Store>
+  bool store_if_current_alone(std::uint64_t generation, Store&& store) {
+    if (invalidations_.load(std::memory_order_relaxed) != generation) return false;
+    store();
+    return true;
+  }
+
  private:
   mutable std::shared_mutex mutex_;
   std::atomic<std::uint64_t> invalidations_{0};
