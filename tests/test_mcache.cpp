@@ -221,24 +221,21 @@ TEST_CASE("invalidate, contains and clear") {
   CHECK(calls == 4);
 }
 
-TEST_CASE("a computation that invalidates its own key, or clears, stores nothing") {
-  // The record the value rests on changes while the value is computed: an invalidation from
-  // inside the computation (a callback, a re-entrant call) keeps the old value out, with a lock
-  // or without one (thread_safe = false: one thread, so the fence takes no lock).
-  const bool thread_safe = GENERATE(true, false);
-  const bool clear = GENERATE(true, false);
-  CAPTURE(thread_safe, clear);
+namespace {
+
+/// A computation during which the record it read changes, and `change` invalidates its key (or
+/// clears): its value must not be stored, and the next call computes afresh.
+template <class Make>
+void invalidated_during_its_computation(Make make, bool clear) {
   int version = 1;
   int calls = 0;
   std::function<void()> change;  // run by the next computation, after it read the record
-  auto f = twat_cache::mcache(
-      [&](int x) {
-        ++calls;
-        const int read = version;
-        if (change) std::exchange(change, nullptr)();
-        return x * 10 + read;
-      },
-      {.thread_safe = thread_safe});
+  auto f = make([&](int x) {
+    ++calls;
+    const int read = version;
+    if (change) std::exchange(change, nullptr)();
+    return x * 10 + read;
+  });
   change = [&] {
     version = 2;
     if (clear) {
@@ -252,6 +249,30 @@ TEST_CASE("a computation that invalidates its own key, or clears, stores nothing
   CHECK(f(7) == 72);  // computed afresh
   CHECK(f(7) == 72);  // and stored
   CHECK(calls == 2);
+}
+
+}  // namespace
+
+TEST_CASE("a computation that invalidates its own key, or clears, stores nothing") {
+  // An invalidation from inside the computation (a callback, a re-entrant call), with a lock or
+  // without one (thread_safe = false: one thread, so no fence takes a lock).
+  const bool clear = GENERATE(true, false);
+  CAPTURE(clear);
+  SECTION("mcache, thread-safe (the engine's single flight)") {
+    invalidated_during_its_computation([](auto fn) { return twat_cache::mcache(fn); }, clear);
+  }
+  SECTION("mcache, thread_safe = false (the wrapper's fence, no single flight)") {
+    invalidated_during_its_computation(
+        [](auto fn) { return twat_cache::mcache(fn, {.thread_safe = false}); }, clear);
+  }
+  SECTION("the memory engine, thread_safe = false, under the wrapper's single flight") {
+    invalidated_during_its_computation(
+        [](auto fn) {
+          return twat_cache::memoize<twat_cache::engines::memory>(
+              fn, twat_cache::memoize_options{}, twat_cache::mcache_options{.thread_safe = false});
+        },
+        clear);
+  }
 }
 
 TEST_CASE("contains() neither counts nor changes the eviction order") {

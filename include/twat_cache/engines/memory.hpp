@@ -250,8 +250,12 @@ class basic_memory {
                        OnStoreError&& on_store_error) {
     if (!options_.thread_safe) {  // one thread by contract: no one to share
       Key owned = make_key();
+      // Only the computation itself can invalidate meanwhile (erase() or clear() count in the
+      // key's stripe): then its value rests on what was invalidated and is not stored.
+      const std::uint64_t& invalidations = stripe_of(key_hash<Key>{}(owned)).invalidations;
+      const std::uint64_t before = invalidations;
       Value value = compute();
-      store_reporting(std::move(owned), value, on_store_error);
+      if (invalidations == before) store_reporting(std::move(owned), value, on_store_error);
       return value;
     }
     // Batched stores (see pending_entry) once a second thread has used the cache; the key is
