@@ -185,9 +185,8 @@ class std_lru {
 
   /// Moves a rewritten entry to the end of the write order.
   void rewrite(typename entry_list::iterator node) {
-    const auto old = by_write_.find(node->written);
-    // The node first, then a new key: no allocation, so nothing here can throw.
-    auto handle = by_write_.extract(old);
+    // The node out, then in under a new key: no allocation, so nothing here can throw.
+    auto handle = by_write_.extract(node->written);
     handle.key() = next_write_++;
     node->written = handle.key();
     by_write_.insert(std::move(handle));
