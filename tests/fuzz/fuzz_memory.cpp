@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -30,6 +31,7 @@ using namespace fuzz_support;
 
 /// A cache under test, whatever its wrapper, with what the test knows of it.
 struct cache_under_test {
+  const char* name = "";  // in reports
   function_log log;
   std::uint64_t lookups = 0;  // calls through the wrapper since clear()
   write_times written{};
@@ -85,6 +87,28 @@ struct sync_adapter {
   [[nodiscard]] twat_cache::cache_stats stats() const { return memo.stats(); }
 };
 
+/// Every cache's counters, and the model's, on stderr: what a report of differing counters needs.
+void print_counters(const std::vector<cache_under_test*>& caches,
+                    const std::optional<twat_cache_test::reference_cache>& model) {
+  const auto line = [](const char* name, const twat_cache::cache_stats& s) {
+    std::fprintf(
+        stderr, "  %-24s hits %llu misses %llu evictions %llu expirations %llu size %llu\n", name,
+        static_cast<unsigned long long>(s.hits), static_cast<unsigned long long>(s.misses),
+        static_cast<unsigned long long>(s.evictions),
+        static_cast<unsigned long long>(s.expirations), static_cast<unsigned long long>(s.size));
+  };
+  for (const cache_under_test* c : caches)
+    line(c->name, c->stats());
+  if (model) {
+    twat_cache::cache_stats m;
+    m.hits = model->hits();
+    m.evictions = model->evictions();
+    m.expirations = model->expirations();
+    m.size = model->size();
+    line("model (misses not kept)", m);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -134,6 +158,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (p == policy::lru) std_lru.emplace(make_ucache("std_lru"));
   std::vector<cache_under_test*> caches = {&locked, &unlocked, &awaited, &best, &std_map};
   if (std_lru) caches.push_back(&*std_lru);
+  locked.name = "mcache, thread-safe";
+  unlocked.name = "mcache, thread_safe false";
+  awaited.name = "acache";
+  best.name = "ucache, best memory";
+  std_map.name = "ucache, std_unordered";
+  if (std_lru) std_lru->name = "ucache, std_lru";
   if ((data[2] & 8) != 0) {
     // Once a second thread has used it, an unbounded thread-safe cache without a ttl leaves
     // computed values pending and stores them in batches: the calls below then go through them.
@@ -207,12 +237,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fail("hits and misses do not add up to the calls", step, key);
       if (alike &&
           (s.hits != first.hits || s.misses != first.misses || s.evictions != first.evictions ||
-           s.expirations != first.expirations || s.size != first.size))
+           s.expirations != first.expirations || s.size != first.size)) {
+        print_counters(caches, model);
         fail("the caches' counters differ", step, key);
+      }
     }
     if (model && (first.hits != model->hits() || first.evictions != model->evictions() ||
-                  first.expirations != model->expirations() || first.size != model->size()))
+                  first.expirations != model->expirations() || first.size != model->size())) {
+      print_counters(caches, model);
       fail("the counters differ from the model's", step, key);
+    }
   }
   return 0;
 }
