@@ -1,6 +1,7 @@
 #pragma once
-// Shared by the tests of invalidation during a computation (test_concurrency, test_acache): a
-// record whose version changes while a call computes from the old one.
+// Shared by the tests of invalidation during a computation (test_concurrency, test_acache,
+// test_persistent, test_networked): a record whose version changes while a call computes from
+// the old one.
 
 #include <catch2/catch.hpp>
 
@@ -58,6 +59,41 @@ void invalidation_overtakes_a_computation(versioned_record& record, Memo& f, boo
   CHECK(after.get() == 2);
   CHECK(f(7) == 2);  // the overtaken computation's 1 was not stored
   CHECK(record.calls == 2);
+}
+
+/// An invalidation of another key while a call computes keeps nothing out: the call's value is
+/// stored. Fences count invalidations per stripe of key hashes (the wrapper's 64 stripes, the
+/// memory engine's 16), and the hashes of 7 and 8 fall in different stripes of both; with one
+/// count for all keys, a stream of other keys' invalidations kept a slow key out for good.
+template <class Memo>
+void invalidation_of_another_key_keeps_a_computation(versioned_record& record, Memo& f) {
+  record.calls = 0;
+  record.block_next = true;
+  std::thread slow([&] { CHECK(f(7) == 1); });
+  record.started.wait();
+  record.version = 2;  // a record that 8's invalidation was about, not 7's
+  f.invalidate(8);
+  record.release_promise.set_value();
+  slow.join();
+  CHECK(f(7) == 1);  // the computation's value was stored
+  CHECK(record.calls == 1);
+}
+
+/// What a test does while a call computes: invalidate its key, clear, or invalidate another key.
+enum class invalidation { of_the_key, clear, of_another_key };
+
+inline auto every_invalidation() {
+  return Catch::Generators::values(
+      {invalidation::of_the_key, invalidation::clear, invalidation::of_another_key});
+}
+
+template <class Memo>
+void invalidate_during_a_computation(versioned_record& record, Memo& f, invalidation how) {
+  if (how == invalidation::of_another_key) {
+    invalidation_of_another_key_keeps_a_computation(record, f);
+  } else {
+    invalidation_overtakes_a_computation(record, f, how == invalidation::clear);
+  }
 }
 
 }  // namespace test_support

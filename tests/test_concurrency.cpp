@@ -661,9 +661,11 @@ TEST_CASE("hits switch to fence-free announcements when writes are rare, and bac
   }
 }
 
-TEST_CASE("invalidate() or clear() during a computation keeps its value out of the cache") {
-  const bool clear = GENERATE(false, true);
-  CAPTURE(clear);
+TEST_CASE(
+    "invalidate() or clear() during a computation keeps its value out of the cache; another "
+    "key's invalidate() does not") {
+  const auto how = GENERATE(test_support::every_invalidation());
+  CAPTURE(how);
   SECTION("mcache, every policy, with and without single flight") {
     const auto p = GENERATE(test_support::every_policy());
     const bool single_flight = GENERATE(true, false);
@@ -671,7 +673,7 @@ TEST_CASE("invalidate() or clear() during a computation keeps its value out of t
     test_support::versioned_record record;
     auto f = twat_cache::mcache([&record](int x) { return record.read(x); },
                                 {.policy = p, .single_flight = single_flight});
-    test_support::invalidation_overtakes_a_computation(record, f, clear);
+    test_support::invalidate_during_a_computation(record, f, how);
   }
   SECTION("a cache used by several threads, whose stores wait in batches") {
     test_support::versioned_record record;
@@ -680,18 +682,18 @@ TEST_CASE("invalidate() or clear() during a computation keeps its value out of t
     std::thread([&f] { CHECK_FALSE(f.contains(1)); }).join();
     CHECK(f(100) == 1);
     CHECK(f.engine().pending_stores() == 1);
-    test_support::invalidation_overtakes_a_computation(record, f, clear);
+    test_support::invalidate_during_a_computation(record, f, how);
   }
   SECTION("std_lru, through the wrapper's single flight") {
     test_support::versioned_record record;
     auto f = twat_cache::memoize<twat_cache::engines::std_lru>(
         [&record](int x) { return record.read(x); }, twat_cache::mcache_options{});
-    test_support::invalidation_overtakes_a_computation(record, f, clear);
+    test_support::invalidate_during_a_computation(record, f, how);
   }
   SECTION("ucache on std_lru, through its engine's own gate") {
     test_support::versioned_record record;
     auto f = twat_cache::ucache([&record](int x) { return record.read(x); },
                                 {.preferred_engine = "std_lru"});
-    test_support::invalidation_overtakes_a_computation(record, f, clear);
+    test_support::invalidate_during_a_computation(record, f, how);
   }
 }

@@ -151,7 +151,8 @@ class async_memoized<A(Params...), F> {
       auto self = this->shared_from_this();
       s.flights.emplace(key, self);
       registered = true;
-      generation = s.generation();  // under flights_mutex: see retire_flights()
+      hash = key_hash<key_type>{}(key);
+      generation = s.generation(hash);  // under flights_mutex: see retire_flights()
       return self;
     }
 
@@ -177,7 +178,8 @@ class async_memoized<A(Params...), F> {
     void published(const value_type* value) noexcept override {
       if (!registered) return;  // finished from the cache: nothing to store or retire
       state& s = *owner;
-      if (value != nullptr) s.store_if_current(generation, [&] { s.engine.put(key, *value); });
+      if (value != nullptr)
+        s.store_if_current(hash, generation, [&] { s.engine.put(key, *value); });
       std::shared_ptr<flight> retired;  // released after the lock: it may be the last reference
       std::lock_guard lock(s.flights_mutex);
       if (auto it = s.flights.find(key); it != s.flights.end() && it->second.get() == this) {
@@ -190,7 +192,8 @@ class async_memoized<A(Params...), F> {
     key_type key;
     std::unique_ptr<const async_memoized> self;  // for a function that takes `auto& self`
     bool registered = false;       // in owner->flights: it stores its value and retires when done
-    std::uint64_t generation = 0;  // owner's invalidations when it registered
+    std::uint64_t hash = 0;        // of key
+    std::uint64_t generation = 0;  // owner's invalidations of key's stripe when it registered
   };
 
   /// Takes the flights of the keys `matching` out of the map, so that calls from now on do not

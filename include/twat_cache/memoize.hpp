@@ -225,31 +225,38 @@ class memoized<Engine, R(Params...), F> {
   TWAT_CACHE_NOINLINE value_type miss(const view_type& view,
                                       detail::call_param_t<Params>... args) const {
     state& s = *state_;
+    if constexpr (native_single_flight) {
+      if (s.options.single_flight) {
+        // The engine's single flight keeps invalidated computations out of its stores itself.
+        return s.engine.get_or_compute(
+            lookup(view), [&view] { return traits::make_key(view); },
+            [&] { return invoke(args...); },
+            [this](std::exception_ptr e) { report_store_error(e); });
+      }
+    }
     // A computation stores through the wrapper's fence, counted from before it began, so that an
-    // invalidate() or clear() meanwhile keeps its value out (cache_core::store_if_current).
-    auto compute_from = [&](std::uint64_t generation) -> value_type {
+    // invalidate() of its key or a clear() meanwhile keeps its value out
+    // (cache_core::store_if_current).
+    const std::uint64_t hash = key_hash<key_type>{}(view);
+    const std::uint64_t generation = s.generation(hash);
+    auto compute = [&]() -> value_type {
       value_type value = invoke(args...);
-      s.store_if_current(generation, [&] { s.engine.put(traits::make_key(view), value); });
+      s.store_if_current(hash, generation, [&] { s.engine.put(traits::make_key(view), value); });
       return value;
     };
-    if (!s.options.single_flight) return compute_from(s.generation());
-    if constexpr (native_single_flight) {
-      // The engine's single flight keeps invalidated computations out of its stores itself.
-      return s.engine.get_or_compute(
-          lookup(view), [&view] { return traits::make_key(view); }, [&] { return invoke(args...); },
-          [this](std::exception_ptr e) { report_store_error(e); });
-    } else {
-      auto recheck = [&]() -> std::optional<value_type> {
-        if constexpr (requires(Engine & e) { e.peek(lookup(view)); }) {
-          return s.engine.peek(lookup(view));
-        } else {
-          return std::nullopt;
-        }
-      };
-      const std::uint64_t generation = s.generation();
-      return s.gate->run(key_hash<key_type>{}(view), view, generation, recheck,
-                         [&] { return compute_from(generation); });
+    if constexpr (!native_single_flight) {
+      if (s.options.single_flight) {
+        auto recheck = [&]() -> std::optional<value_type> {
+          if constexpr (requires(Engine & e) { e.peek(lookup(view)); }) {
+            return s.engine.peek(lookup(view));
+          } else {
+            return std::nullopt;
+          }
+        };
+        return s.gate->run(hash, view, generation, recheck, compute);
+      }
     }
+    return compute();
   }
 
   value_type invoke(detail::call_param_t<Params>... args) const {

@@ -10,6 +10,7 @@
 #include <twat_cache/detail/invalidation_fence.hpp>
 #include <twat_cache/detail/registry.hpp>
 #include <twat_cache/detail/store_error.hpp>
+#include <twat_cache/key.hpp>
 #include <twat_cache/stats.hpp>
 #include <utility>
 
@@ -46,34 +47,37 @@ struct cache_core {
   /// Drops every entry and zeroes the wrapper's error count. Computations running now store
   /// nothing (store_if_current).
   void clear() {
-    const auto invalidating = fence.invalidating();
+    const auto invalidating = fence.invalidating_all();
     engine.clear();
     errors.store(0, std::memory_order_relaxed);
   }
 
-  /// engine.erase(key); computations running now store nothing (store_if_current).
+  /// engine.erase(key); computations of `key` running now store nothing (store_if_current).
   template <class K>
   bool erase(const K& key) {
-    const auto invalidating = fence.invalidating();
+    const auto invalidating = fence.invalidating(key_hash<K>{}(key));
     return engine.erase(key);
   }
 
-  /// What a computation starting now hands to store_if_current() when it ends.
-  [[nodiscard]] std::uint64_t generation() const noexcept { return fence.generation(); }
+  /// What a computation of the key with hash `key_hash` (key_hash<>) starting now hands to
+  /// store_if_current() when it ends.
+  [[nodiscard]] std::uint64_t generation(std::uint64_t key_hash) const noexcept {
+    return fence.generation(key_hash);
+  }
 
-  /// Runs `store` (a put of a computed value) unless an erase() or clear() came since
-  /// `generation`, when the computation began (detail::invalidation_fence). A failure is counted
-  /// and logged.
+  /// Runs `store` (a put of a computed value) unless an erase() of its key or a clear() came
+  /// since `generation`, when the computation began (detail::invalidation_fence). A failure is
+  /// counted and logged.
   template <class Store>
-  void store_if_current(std::uint64_t generation, Store&& store) noexcept {
+  void store_if_current(std::uint64_t key_hash, std::uint64_t generation, Store&& store) noexcept {
     try {
       if constexpr (requires(const Engine& e) { e.thread_safe(); }) {
         if (!engine.thread_safe()) {
-          fence.store_if_current_alone(generation, store);
+          fence.store_if_current_alone(key_hash, generation, store);
           return;
         }
       }
-      fence.store_if_current(generation, store);
+      fence.store_if_current(key_hash, generation, store);
     } catch (...) {
       report_store_error(std::current_exception());
     }

@@ -428,11 +428,12 @@ class networked_engine_base : public persistent_reads<Engine, Value> {
                        OnStoreError&& on_store_error) {
     Engine& self = static_cast<Engine&>(*this);
     const Key owned = make_key();
-    const std::uint64_t generation = fence_.generation();  // an erase() from now keeps it out
+    const std::uint64_t hash = key_hash<Key>{}(owned);
+    const std::uint64_t generation = fence_.generation(hash);  // an erase() from now keeps it out
     auto compute_and_store = [&]() -> Value {
       Value value = compute();
       try {
-        fence_.store_if_current(generation, [&] { self.put(owned, value); });
+        fence_.store_if_current(hash, generation, [&] { self.put(owned, value); });
       } catch (...) {
         on_store_error(std::current_exception());
       }
@@ -441,7 +442,7 @@ class networked_engine_base : public persistent_reads<Engine, Value> {
     // No second look before computing without `lock`: it would be one more round trip on every
     // miss, to save a computation in a rare race that computing twice resolves anyway.
     auto no_second_look = [] { return std::optional<Value>(); };
-    return gate_.run(key_hash<Key>{}(owned), owned, generation, no_second_look, [&]() -> Value {
+    return gate_.run(hash, owned, generation, no_second_look, [&]() -> Value {
       if (!self.config_.lock) return compute_and_store();
       const std::string lock_key = self.lock_key(owned);
       return compute_once_across_processes<Value>(

@@ -438,11 +438,12 @@ class chosen {
   }
   template <class K>
   TWAT_CACHE_NOINLINE bool erase(const K& key) {
-    const auto invalidating = fence_.invalidating();  // a flight of the gate stores nothing now
+    // A flight of the gate computing `key` stores nothing now.
+    const auto invalidating = fence_.invalidating(key_hash<Key>{}(key));
     return dispatch(*this, [&key](auto& e) { return e.erase(key); });
   }
   TWAT_CACHE_NOINLINE void clear() {
-    const auto invalidating = fence_.invalidating();
+    const auto invalidating = fence_.invalidating_all();
     dispatch(*this, [](auto& e) { e.clear(); });
   }
   [[nodiscard]] TWAT_CACHE_NOINLINE cache_stats stats() const {
@@ -459,13 +460,14 @@ class chosen {
         return e.get_or_compute(key, make_key, compute, on_store_error);
       } else {
         const Key owned = make_key();
-        const std::uint64_t generation = fence_.generation();  // an erase() from now keeps it out
+        const std::uint64_t hash = key_hash<Key>{}(owned);
+        const std::uint64_t generation = fence_.generation(hash);  // an erase() from now: out
         return gate_->run(
-            key_hash<Key>{}(owned), owned, generation, [&] { return e.peek(key); },
+            hash, owned, generation, [&] { return e.peek(key); },
             [&]() -> Value {
               Value value = compute();
               try {
-                fence_.store_if_current(generation, [&] { e.put(owned, value); });
+                fence_.store_if_current(hash, generation, [&] { e.put(owned, value); });
               } catch (...) {
                 on_store_error(std::current_exception());
               }

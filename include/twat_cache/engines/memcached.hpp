@@ -299,7 +299,8 @@ class memcached
   /// Drops the entry for `key`; true if there was one.
   template <class K>
   bool erase(const K& key) {
-    const auto invalidating = fence_.invalidating();  // this process's computations of it
+    const auto invalidating =
+        fence_.invalidating(key_hash<Key>{}(key));  // this process's computations of it
     const auto generation = current_generation(/*counted=*/true);
     if (!generation) return false;
     const std::string where = entry_key(*generation, keys_.bytes(key));
@@ -317,7 +318,7 @@ class memcached
   /// the old entries age out by ttl or LRU. This process sees it at once, others within
   /// generation_refresh.
   void clear() {
-    const auto invalidating = fence_.invalidating();  // this process's computations
+    const auto invalidating = fence_.invalidating_all();  // this process's computations
     counters_.reset();
     const std::lock_guard lock(generation_mutex_);  // no refresh may store an older generation
     exchange("clearing", true, generation_server_, [&](memcached_st& m) {

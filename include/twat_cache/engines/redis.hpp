@@ -184,7 +184,8 @@ class redis : public twat_cache::detail::networked_engine_base<redis<Key, Value>
   /// Drops the entry for `key`; true if there was one.
   template <class K>
   bool erase(const K& key) {
-    const auto invalidating = fence_.invalidating();  // this process's computations of it
+    const auto invalidating =
+        fence_.invalidating(key_hash<Key>{}(key));  // this process's computations of it
     const std::string where = server_key(keys_.bytes(key));
     bool erased = false;
     exchange("erasing an entry", true, [&](redisContext& c) {
@@ -196,7 +197,7 @@ class redis : public twat_cache::detail::networked_engine_base<redis<Key, Value>
   /// Removes this name's entries from the server (other names keep theirs) and zeroes the
   /// counters. Walks the keys with SCAN, so the server never blocks on it.
   void clear() {
-    const auto invalidating = fence_.invalidating();  // this process's computations
+    const auto invalidating = fence_.invalidating_all();  // this process's computations
     counters_.reset();
     scan_keys("clearing", [](redisContext& c, const redisReply& keys) {
       if (keys.elements == 0) return;

@@ -90,14 +90,15 @@ class tiered_engine {
   /// Drops the entry from both levels (the second is shared: every process loses it there).
   template <class K>
   bool erase(const K& key) {
-    const auto invalidating = fence_.invalidating();  // no copy read or computed before lands
+    // No copy of it read or computed before lands.
+    const auto invalidating = fence_.invalidating(key_hash<key_type>{}(key));
     const bool in_second = second_.erase(key);
     return first_.erase(key) || in_second;
   }
 
   /// Clears both levels (the second's entries of this function, for every process).
   void clear() {
-    const auto invalidating = fence_.invalidating();
+    const auto invalidating = fence_.invalidating_all();
     second_.clear();
     first_.clear();
   }
@@ -117,19 +118,20 @@ class tiered_engine {
   template <class K, class MakeKey, class Compute, class OnStoreError>
   value_type get_or_compute(const K& key, MakeKey&& make_key, Compute&& compute,
                             OnStoreError&& on_store_error) {
-    const std::uint64_t generation = fence_.generation();  // an erase() from now keeps it out
+    const std::uint64_t hash = key_hash<key_type>{}(key);
+    const std::uint64_t generation = fence_.generation(hash);  // an erase() from now keeps it out
     if constexpr (has_own_single_flight<Second>) {
       value_type value = second_.get_or_compute(key, make_key, compute, on_store_error);
-      keep_first(make_key(), value, generation, on_store_error);
+      keep_first(make_key(), value, hash, generation, on_store_error);
       return value;
     } else {
       const key_type owned = make_key();
       return gate_.run(
-          key_hash<key_type>{}(owned), owned, generation, [&] { return peek(owned); },
+          hash, owned, generation, [&] { return peek(owned); },
           [&]() -> value_type {
             value_type value = compute();
             try {
-              fence_.store_if_current(generation, [&] { put(owned, value); });
+              fence_.store_if_current(hash, generation, [&] { put(owned, value); });
             } catch (...) {
               on_store_error(std::current_exception());
             }
@@ -146,22 +148,23 @@ class tiered_engine {
  private:
   template <class K>
   TWAT_CACHE_NOINLINE std::optional<value_type> get_second(const K& key) {
-    const std::uint64_t generation = fence_.generation();
+    const std::uint64_t hash = key_hash<key_type>{}(key);
+    const std::uint64_t generation = fence_.generation(hash);
     auto found = second_.get(key);
     if (found) {
-      keep_first(detail::to_owned_key<key_type>(key), *found, generation,
+      keep_first(detail::to_owned_key<key_type>(key), *found, hash, generation,
                  [](std::exception_ptr) {});
     }
     return found;
   }
 
-  /// Copies a value into the first level, unless an erase() or clear() came since `generation`
-  /// (it was read or computed before).
+  /// Copies a value into the first level, unless an erase() of its key (hash `hash`) or a
+  /// clear() came since `generation` (it was read or computed before).
   template <class OnStoreError>
-  void keep_first(key_type key, const value_type& value, std::uint64_t generation,
-                  OnStoreError&& on_store_error) {
+  void keep_first(key_type key, const value_type& value, std::uint64_t hash,
+                  std::uint64_t generation, OnStoreError&& on_store_error) {
     try {
-      fence_.store_if_current(generation, [&] { first_.put(std::move(key), value); });
+      fence_.store_if_current(hash, generation, [&] { first_.put(std::move(key), value); });
     } catch (...) {
       on_store_error(std::current_exception());
     }
