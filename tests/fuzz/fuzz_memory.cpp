@@ -1,6 +1,7 @@
-// libFuzzer target for the memory engine. The input picks a policy, a maxsize, a ttl or none,
-// single flight, the advisor and whether a second thread has used the cache, then a run of calls,
-// calls that throw, invalidations, clears, contains() over every key and steps of a manual clock.
+// libFuzzer target for the memory engine. The input picks a policy, a maxsize (small, or big
+// enough for batched stores), a ttl or none, single flight, the advisor and whether a second
+// thread has used the cache, then a run of calls, calls that throw, invalidations, clears,
+// contains() over the keys and steps of a manual clock.
 // Each runs on two mcaches made alike but for thread_safe (true and false take different hit paths,
 // buffers and locks), on an acache of a coroutine (its own flights, awaited with sync_wait), on
 // ucache's memory engines (through its own engine, `chosen`; std_lru for lru) and,
@@ -8,7 +9,8 @@
 // step:
 // - each call's value is right, and the function ran exactly when contains() said no entry;
 // - a call that threw left no entry, and one that returned did (tinylfu may refuse it);
-// - the two caches agree on every lookup, invalidation and counter (rr aside: it picks at random);
+// - the caches agree on every lookup, invalidation and counter (rr aside: it picks at random;
+//   and where batched stores evict, the caches that batch agree among themselves);
 // - the model agrees on which keys live and on hits, evictions, expirations and size;
 // - no live entry is older than the ttl, and the size stays within maxsize.
 #include <chrono>
@@ -35,6 +37,8 @@ struct cache_under_test {
   function_log log;
   std::uint64_t lookups = 0;  // calls through the wrapper since clear()
   write_times written{};
+  bool hit = false;      // of the last call
+  bool dropped = false;  // what the last invalidate() said
 
   cache_under_test() = default;
   cache_under_test(const cache_under_test&) = delete;
@@ -114,7 +118,12 @@ void print_counters(const std::vector<cache_under_test*>& caches,
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 3) return 0;
   const auto p = static_cast<policy>(data[0] % 6);
-  const std::size_t maxsize = data[1] % 13;  // 0: unbounded
+  // Big caches: maxsize 256 to 448, where the stores of two threads wait in batches (a smaller
+  // cache stores each at once) and s3fifo chooses a batch's victims before it shuts hits out;
+  // a call step there calls a run of 128 keys, so that a few steps fill it and evict.
+  const bool big = (data[2] & 0x30) == 0x30;  // a quarter of the inputs: each step is slower
+  const std::size_t maxsize = big ? 256 + 64 * (data[1] % 4) : data[1] % 13;  // 0: unbounded
+  const int keys = big ? big_key_count : key_count;
   const bool with_ttl = (data[2] & 1) != 0;
   twat_cache::manual_clock clock;
   const auto options = [&](bool thread_safe) {
@@ -146,7 +155,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using mcache_type = decltype(twat_cache::mcache(logged_function{nullptr}));
   using ucache_type = decltype(twat_cache::ucache(logged_function{nullptr}));
   using acache_type = sync_adapter<decltype(twat_cache::acache(logged_task_function{nullptr}))>;
-  // The first is what the others are held against.
+  // The first is what the others are held against (but see batches_evict below).
   cache_of<mcache_type> locked(make_mcache(true));
   cache_of<mcache_type> unlocked(make_mcache(false));
   cache_of<acache_type> awaited([&async_options](function_log* log) {
@@ -165,8 +174,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std_map.name = "ucache, std_unordered";
   if (std_lru) std_lru->name = "ucache, std_lru";
   if ((data[2] & 8) != 0) {
-    // Once a second thread has used it, an unbounded thread-safe cache without a ttl leaves
-    // computed values pending and stores them in batches: the calls below then go through them.
+    // Once a second thread has used it, a thread-safe cache without a ttl, unbounded or big,
+    // leaves computed values pending and stores them in batches: the calls below then go
+    // through them.
     // Two threads with slots of their own: this one's first, so the other cannot reuse its id.
     for (cache_under_test* c :
          {static_cast<cache_under_test*>(&locked), static_cast<cache_under_test*>(&best)})
@@ -176,6 +186,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       static_cast<void>(best.contains(0));
     }).join();
   }
+  // A batch evicts when it is stored. Where batches evict (a big cache without a ttl that a
+  // second thread used), the caches that batch (thread-safe, through the engine's single
+  // flight: mcache with single flight, and ucache) keep a victim a little longer than the
+  // others, so their hits and counters part: each group is then held against its own first
+  // cache, and the model against the caches that store at once.
+  const bool batches_evict = (data[2] & 8) != 0 && big && !with_ttl;
+  const auto batches = [&](const cache_under_test* c) {
+    return batches_evict && (c == &best || (c == &locked && (data[2] & 2) != 0));
+  };
+  const cache_under_test* const batching_leader =
+      batches(&locked) ? static_cast<cache_under_test*>(&locked) : &best;
+  const cache_under_test* const storing_leader =
+      batches(&locked) ? static_cast<cache_under_test*>(&unlocked) : &locked;
+  const auto leader_of = [&](const cache_under_test* c) {
+    return batches(c) ? batching_leader : storing_leader;
+  };
+  const cache_under_test& modelled = *leader_of(&unlocked);
   std::optional<twat_cache_test::reference_cache> model;
   if (twat_cache_test::reference_cache::models(p)) model.emplace(p, maxsize, with_ttl ? ttl_ns : 0);
   const bool alike = p != policy::rr;
@@ -184,39 +211,47 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t i = 3; i + 1 < size; i += 2) {
     const std::size_t step = (i - 3) / 2;
     const unsigned op = data[i] % 16;
-    const int key = data[i + 1] % key_count;
+    const int key = big ? data[i + 1] * 8 % big_key_count : data[i + 1] % key_count;
     if (op <= 9 || (op == 15 && key >= 4)) {
-      const bool throwing = op == 9;
-      const bool hit = locked.call(key, throwing, now(), p, step);
-      for (cache_under_test* c : caches) {
-        if (c != &locked && c->call(key, throwing, now(), p, step) != hit && alike)
-          fail("the caches disagreed on a hit", step, key);
-      }
-      if (model) {
-        if (model->live(key, now()) != hit)
-          fail("a hit or miss the model disagreed with", step, key);
-        if (hit) {
-          model->read(key, now());
-        } else if (!throwing) {
-          model->insert(key, now());
+      for (int run = 0; run < (big ? 128 : 1); ++run) {
+        const int k = (key + run) % keys;
+        const bool throwing = op == 9 && run == 0;
+        for (cache_under_test* c : caches)
+          c->hit = c->call(k, throwing, now(), p, step);
+        for (const cache_under_test* c : caches) {
+          if (alike && c->hit != leader_of(c)->hit) fail("the caches disagreed on a hit", step, k);
+        }
+        const bool hit = modelled.hit;
+        if (model) {
+          if (model->live(k, now()) != hit) fail("a hit or miss the model disagreed with", step, k);
+          if (hit) {
+            model->read(k, now());
+          } else if (!throwing) {
+            model->insert(k, now());
+          }
         }
       }
     } else if (op <= 11) {
-      const bool dropped = locked.invalidate(key);
-      for (cache_under_test* c : caches) {
-        if (c != &locked && c->invalidate(key) != dropped && alike)
+      for (cache_under_test* c : caches)
+        c->dropped = c->invalidate(key);
+      for (const cache_under_test* c : caches) {
+        if (alike && c->dropped != leader_of(c)->dropped)
           fail("invalidate() disagreed between the caches", step, key);
         if (c->contains(key)) fail("an entry survived invalidate()", step, key);
       }
+      const bool dropped = modelled.dropped;
       if (model && model->erase(key, now()) != dropped) fail("invalidate() said wrong", step, key);
     } else if (op == 12) {
-      for (int k = 0; k < key_count; ++k) {
-        const bool live = locked.contains(k);
+      // Every key of a small cache; 32 from `key` in a big one.
+      for (int n = 0; n < (big ? 32 : key_count); ++n) {
+        const int k = ((big ? key : 0) + n) % keys;
         for (const cache_under_test* c : caches) {
-          if (alike && c->contains(k) != live) fail("the caches hold different keys", step, k);
+          if (alike && c->contains(k) != leader_of(c)->contains(k))
+            fail("the caches hold different keys", step, k);
           if (with_ttl) check_ttl(*c, c->written, k, now(), step);
         }
-        if (model && model->live(k, now()) != live) fail("the model holds other keys", step, k);
+        if (model && model->live(k, now()) != modelled.contains(k))
+          fail("the model holds other keys", step, k);
       }
     } else if (op <= 14) {
       if (with_ttl) clock.advance(std::chrono::nanoseconds((key + 1) * (ttl_ns / 16)));
@@ -229,9 +264,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
 
-    const twat_cache::cache_stats first = locked.stats();
     for (const cache_under_test* c : caches) {
       const twat_cache::cache_stats s = c->stats();
+      const twat_cache::cache_stats first = leader_of(c)->stats();
       if (maxsize != 0 && s.size > maxsize) fail("more entries than maxsize", step, key);
       if (s.hits + s.misses != c->lookups)
         fail("hits and misses do not add up to the calls", step, key);
@@ -242,6 +277,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fail("the caches' counters differ", step, key);
       }
     }
+    const twat_cache::cache_stats first = modelled.stats();
     if (model && (first.hits != model->hits() || first.evictions != model->evictions() ||
                   first.expirations != model->expirations() || first.size != model->size())) {
       print_counters(caches, model);

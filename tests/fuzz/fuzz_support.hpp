@@ -13,6 +13,8 @@ namespace fuzz_support {
 
 constexpr int key_count = 24;  // twice the largest maxsize: hits, misses and evictions all come
 constexpr std::int64_t ttl_ns = 1600;
+// fuzz_memory's big caches (maxsize 256 to 448): what batches of stores take (see there).
+constexpr int big_key_count = 640;
 
 /// Reports a broken promise and stops, so libFuzzer keeps the input.
 [[noreturn]] inline void fail(const char* what, std::size_t step, int key) {
@@ -36,7 +38,7 @@ struct logged_function {
 };
 
 /// When each key's entry in one store was last computed (steady or wall ns, by the cache's clock).
-using write_times = std::array<std::int64_t, key_count>;
+using write_times = std::array<std::int64_t, big_key_count>;
 
 /// One call for `key` through `memo`, whose function logs into `log` (a call that throws, when
 /// `throwing`), checked: the function ran exactly when contains() said no entry, the value is

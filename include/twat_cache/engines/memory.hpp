@@ -19,6 +19,7 @@
 /// access at once.
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -348,11 +349,12 @@ class basic_memory {
           me.unlink(stripe.head);
           followers = me.waiters;                       // final: joining takes this stripe lock
           if (me.generation == stripe.invalidations) {  // else invalidated: not stored
-            node->next = stripe.pending;
-            stripe.pending = node.release();
             const std::uint32_t mine = slot->pending.load(std::memory_order_relaxed) + 1;
             slot->pending.store(mine, std::memory_order_relaxed);
             flush = mine >= batch;
+            node->order = mine;
+            node->next = stripe.pending;
+            stripe.pending = node.release();
           }
           published = true;
         }
@@ -811,17 +813,19 @@ class basic_memory {
     std::optional<Value> value;  // set once computed
     std::uint64_t hash;
     pending_entry* next = nullptr;
+    std::uint32_t order = 0;  // its place among its thread's pending stores: see apply_pending()
     bool read_again = false;  // found by a miss while pending: an access for the policy
   };
+  static constexpr std::uint32_t max_pending_batch = 16;
   /// Stores a thread leaves pending before it applies them all: 16, fewer in a small cache, so
   /// that every thread's batch together stays within a 64th of maxsize (s3fifo's small queue
   /// is a tenth: a batch must not push its own entries out before they can be read again).
   /// 1 (one thread so far, or a cache too small): no batching.
   std::uint32_t pending_batch_for(std::uint32_t threads) const noexcept {
     if (threads < 2) return 1;
-    if (capacity_ == 0) return 16;
+    if (capacity_ == 0) return max_pending_batch;
     return static_cast<std::uint32_t>(
-        std::min<std::uint64_t>(16, capacity_ / (std::uint64_t{64} * threads)));
+        std::min<std::uint64_t>(max_pending_batch, capacity_ / (std::uint64_t{64} * threads)));
   }
 
   struct flight_stripe;
@@ -862,22 +866,28 @@ class basic_memory {
     detail::reader_slot::bump(slot->hits);
   }
 
-  /// Stores every pending entry, oldest first within a stripe. Caller holds the exclusive lock,
-  /// so no stripe lock is needed: stripes change only inside shared sections. A store that
-  /// fails goes to `on_error` and the others go on.
+  /// Stores every pending entry, each thread's in the order it computed them (every thread's
+  /// first, then every thread's second, ...), so that a batch evicts (and leaves in the policy's
+  /// order) what the thread's stores made one by one would have. In the stripes' order instead,
+  /// rr could evict the value a thread had just computed with a store it computed before.
+  /// Caller holds the exclusive lock, so no stripe lock is needed: stripes change only inside
+  /// shared sections. A store that fails goes to `on_error` and the others go on.
   template <class OnError>
   void apply_pending(OnError&& on_error) noexcept {
+    // One list per place in a thread's batch: a bucket sort, which allocates nothing.
+    std::array<pending_entry*, max_pending_batch + 1> by_order{};
     for (flight_stripe& stripe : flight_stripes_) {
-      pending_entry* newest_first = std::exchange(stripe.pending, nullptr);
-      pending_entry* oldest_first = nullptr;
-      while (newest_first != nullptr) {
-        pending_entry* entry = newest_first;
-        newest_first = entry->next;
-        entry->next = oldest_first;
-        oldest_first = entry;
+      while (stripe.pending != nullptr) {
+        pending_entry* entry = stripe.pending;
+        stripe.pending = entry->next;
+        pending_entry*& bucket = by_order[std::min<std::size_t>(entry->order, max_pending_batch)];
+        entry->next = bucket;
+        bucket = entry;
       }
-      while (oldest_first != nullptr) {
-        const std::unique_ptr<pending_entry> entry(std::exchange(oldest_first, oldest_first->next));
+    }
+    for (pending_entry* bucket : by_order) {
+      while (bucket != nullptr) {
+        const std::unique_ptr<pending_entry> entry(std::exchange(bucket, bucket->next));
         try {
           const std::uint32_t h = put_locked(std::move(entry->key), std::move(*entry->value));
           if (entry->read_again) apply_access(h);
