@@ -52,6 +52,12 @@ inline constexpr std::uint64_t mix_k1 = 0xD6E8FEB86659FD93ULL;
   return mul_fold(x ^ mix_k0, mix_k1);
 }
 
+/// Which of 2^bits stripes a hash falls in: Fibonacci hashing, so that even a user's weak hash
+/// spreads over them (its high bits decide).
+[[nodiscard]] constexpr std::size_t stripe_index(std::uint64_t hash, unsigned bits) noexcept {
+  return static_cast<std::size_t>((hash * mix_k0) >> (64 - bits));
+}
+
 /// Folds one more 64-bit hash into a running one; the order of elements matters.
 [[nodiscard]] constexpr std::uint64_t combine(std::uint64_t seed, std::uint64_t h) noexcept {
   return mul_fold(seed ^ mix_k1, h ^ mix_k0);

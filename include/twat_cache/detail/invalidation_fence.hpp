@@ -17,6 +17,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <twat_cache/config.hpp>
+#include <twat_cache/detail/hash_bytes.hpp>
 
 TWAT_CACHE_BEGIN_NAMESPACE
 namespace detail {
@@ -71,10 +72,10 @@ class invalidation_fence {
   static constexpr unsigned stripe_bits = 6;
 
   [[nodiscard]] std::atomic<std::uint64_t>& count_of(std::uint64_t key_hash) noexcept {
-    return counts_[(key_hash * 0x9E3779B97F4A7C15u) >> (64 - stripe_bits)];
+    return counts_[stripe_index(key_hash, stripe_bits)];
   }
   [[nodiscard]] const std::atomic<std::uint64_t>& count_of(std::uint64_t key_hash) const noexcept {
-    return counts_[(key_hash * 0x9E3779B97F4A7C15u) >> (64 - stripe_bits)];
+    return counts_[stripe_index(key_hash, stripe_bits)];
   }
 
   mutable std::shared_mutex mutex_;

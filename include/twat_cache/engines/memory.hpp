@@ -829,9 +829,9 @@ class basic_memory {
   }
 
   struct flight_stripe;
-  /// Fibonacci hashing spreads even a user's weak hash over the stripes.
+  /// The flight stripe of a key's hash (detail::stripe_index: even a weak hash spreads).
   flight_stripe& stripe_of(std::uint64_t hash) noexcept {
-    return flight_stripes_[(hash * 0x9E3779B97F4A7C15u) >> (64 - flight_stripe_bits)];
+    return flight_stripes_[detail::stripe_index(hash, flight_stripe_bits)];
   }
 
   /// The pending entry for `key` (whose hash is `hash`) in its stripe, whose lock the caller
