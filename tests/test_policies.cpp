@@ -2,10 +2,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
 #include <map>
 #include <random>
 #include <set>
 #include <twat_cache/cache.hpp>
+#include <twat_cache/detail/ghost_set.hpp>
 #include <utility>
 #include <vector>
 
@@ -371,6 +374,59 @@ TEMPLATE_TEST_CASE("s3fifo: a key back soon after its eviction is remembered by 
   CHECK(e.contains(1));
   CHECK_FALSE(e.contains(2));
 }
+
+TEMPLATE_TEST_CASE("s3fifo: the ghost remembers the keys evicted lately, not those of long ago",
+                   "[policy]", INDEX_CONFIGS) {
+  // 100 keys leave the small queue unread, into the ghost. Back soon, they go to main, where a
+  // stream of fresh keys never reaches them. Back after twice the ghost's capacity of other
+  // evictions, they are strangers again: small, and gone with the stream.
+  constexpr int maxsize = 10'000;
+  constexpr int ghost_capacity = maxsize - maxsize / 10;
+  for (const int evictions_between : {0, 2 * ghost_capacity}) {
+    CAPTURE(evictions_between);
+    auto e = make<TestType>(maxsize, policy::s3fifo);
+    int fresh = 100'000;
+    for (int k = 0; k < 100; ++k)
+      e.put(k, k);
+    for (int n = 0; n < maxsize + evictions_between; ++n)  // fills the cache, then evicts 0..99
+      e.put(fresh++, 0);
+    REQUIRE(live_keys(e, 99).empty());
+    for (int k = 0; k < 100; ++k)
+      e.put(k, k);
+    for (int n = 0; n < 2 * maxsize; ++n)
+      e.put(fresh++, 0);
+    const auto kept = live_keys(e, 99).size();
+    if (evictions_between == 0) {
+      CHECK(kept >= 95);  // a full bucket of the ghost may forget a few early
+    } else {
+      CHECK(kept == 0);
+    }
+  }
+}
+
+#if defined(__SSE2__)
+TEST_CASE("s3fifo's ghost: the SSE2 and portable scans of a bucket agree", "[policy]") {
+  // Buckets are made of a few fingerprints and stamps, so that matches, empty slots, dead
+  // ghosts, equal ages and stamps across the 16-bit wrap all occur often.
+  using ghost = twat_cache::detail::ghost_set;
+  std::mt19937 random(12345);
+  const std::uint32_t fingerprints[] = {1, 2, 0xFFFF};
+  const std::uint16_t stamps[] = {0, 1, 2, 255, 256, 257, 0x8000, 0xFFFE, 0xFFFF};
+  auto pick = [&random](const auto& from) { return from[random() % std::size(from)]; };
+  for (int round = 0; round < 200'000; ++round) {
+    std::uint32_t bucket[ghost::slots_per_bucket];
+    for (auto& slot : bucket)
+      slot = random() % 5 == 0 ? 0 : (pick(fingerprints) << 16) | pick(stamps);
+    const std::uint32_t fp = pick(fingerprints);
+    const std::uint16_t now = pick(stamps);
+    INFO("bucket " << bucket[0] << " " << bucket[1] << " " << bucket[2] << " " << bucket[3]
+                   << ", fingerprint " << fp << ", now " << now);
+    REQUIRE(ghost::slot_to_replace(bucket, fp, now) ==
+            ghost::slot_to_replace_portable(bucket, fp, now));
+    REQUIRE(ghost::live_matches(bucket, fp, now) == ghost::live_matches_portable(bucket, fp, now));
+  }
+}
+#endif
 
 TEMPLATE_TEST_CASE("s3fifo: main keeps what is read and lets go of what is not", "[policy]",
                    INDEX_CONFIGS) {
