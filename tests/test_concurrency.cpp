@@ -381,6 +381,54 @@ TEST_CASE("a batch stores a thread's values in the order it computed them") {
   if (p != twat_cache::policy::rr) CHECK(compared >= 5'000);
 }
 
+TEST_CASE("the advisor does not change what a cache keeps, with batched stores too") {
+  // Runs of 128 keys over 640, each run starting where an earlier one may have passed: some
+  // keys come back while still cached (read again: s3fifo moves them to its main queue), some
+  // after their eviction (s3fifo's ghost), some never. Once a second thread has used a cache,
+  // its stores wait in batches. A cache with the advisor must keep the same keys and hit the same
+  // calls as one without: the advisor only watches. (It also stores a batch one entry at a time,
+  // where s3fifo without it chose all of a batch's victims before storing any of it, and took
+  // them from main once the small queue ran below its share, which stores one by one refill.)
+  const auto p = GENERATE(test_support::every_policy());
+  const bool batches = GENERATE(false, true);
+  CAPTURE(twat_cache::policy_name(p), batches);
+  if (p == twat_cache::policy::rr) return;  // it evicts at random
+  const auto times_13 = [](int x) { return x * 13; };
+  auto plain = twat_cache::mcache(times_13, {.maxsize = 256, .policy = p});
+  auto advised = twat_cache::mcache(times_13, {.maxsize = 256, .policy = p, .advisor = true});
+  if (batches) {  // this thread's slot, then another's: stores go pending now
+    CHECK_FALSE(plain.contains(0));
+    CHECK_FALSE(advised.contains(0));
+    std::thread([&] {
+      CHECK_FALSE(plain.contains(0));
+      CHECK_FALSE(advised.contains(0));
+    }).join();
+  }
+  constexpr int keys = 640;
+  int wrong = 0;
+  int differing = 0;
+  int compared = 0;
+  std::uint32_t start = 12345;
+  for (int run = 0; run < 300; ++run) {
+    start = start * 1'103'515'245u + 12'345u;
+    for (int n = 0; n < 128; ++n) {
+      const int k = static_cast<int>((start >> 8) % keys + n) % keys;
+      if (plain(k) != k * 13 || advised(k) != k * 13) ++wrong;
+      if (plain.engine().pending_stores() != advised.engine().pending_stores()) ++differing;
+      if (plain.engine().pending_stores() != 0) continue;  // a batch evicts when it is stored
+      ++compared;
+      for (int old = 0; old < keys; ++old)
+        differing += plain.contains(old) != advised.contains(old) ? 1 : 0;
+    }
+  }
+  CHECK(wrong == 0);
+  CHECK(differing == 0);
+  CHECK(compared >= 5'000);
+  CHECK(plain.stats().hits == advised.stats().hits);
+  CHECK(plain.stats().evictions == advised.stats().evictions);
+  CHECK(plain.stats().evictions > 0);
+}
+
 TEST_CASE(
     "a full cache's batches evict one entry per new one, and keep what hits read, while hits go "
     "on") {

@@ -812,11 +812,25 @@ class basic_memory {
     Key key;
     std::optional<Value> value;  // set once computed
     std::uint64_t hash;
-    pending_entry* next = nullptr;
+    pending_entry* next = nullptr;           // in its stripe's list
+    pending_entry* next_in_batch = nullptr;  // in its place's list: see file_by_order()
     std::uint32_t order = 0;  // its place among its thread's pending stores: see apply_pending()
-    bool read_again = false;  // found by a miss while pending: an access for the policy
+    std::uint32_t victim = detail::npos;  // planned by choose_victims(), npos: none planned
+    bool read_again = false;              // found by a miss while pending: an access for the policy
+    bool planned = false;  // choose_victims() chose its victim (if any) and its queue
+    bool to_main = false;  // planned into s3fifo's main queue (its key was a ghost)
   };
   static constexpr std::uint32_t max_pending_batch = 16;
+  /// A batch's entries by their place in their thread's batch, each place a list through
+  /// next_in_batch: the order apply_pending() stores them in.
+  using pending_by_order = std::array<pending_entry*, max_pending_batch + 1>;
+  /// Files `entry` at the head of its place's list. Walking the stripes and their lists in the
+  /// same order then gives the same order to the same entries, whatever joined them since.
+  static void file_by_order(pending_by_order& by_order, pending_entry* entry) noexcept {
+    pending_entry*& place = by_order[std::min<std::size_t>(entry->order, max_pending_batch)];
+    entry->next_in_batch = place;
+    place = entry;
+  }
   /// Stores a thread leaves pending before it applies them all: 16, fewer in a small cache, so
   /// that every thread's batch together stays within a 64th of maxsize (s3fifo's small queue
   /// is a tenth: a batch must not push its own entries out before they can be read again).
@@ -875,21 +889,19 @@ class basic_memory {
   template <class OnError>
   void apply_pending(OnError&& on_error) noexcept {
     // One list per place in a thread's batch: a bucket sort, which allocates nothing.
-    std::array<pending_entry*, max_pending_batch + 1> by_order{};
+    pending_by_order by_order{};
     for (flight_stripe& stripe : flight_stripes_) {
-      while (stripe.pending != nullptr) {
-        pending_entry* entry = stripe.pending;
-        stripe.pending = entry->next;
-        pending_entry*& bucket = by_order[std::min<std::size_t>(entry->order, max_pending_batch)];
-        entry->next = bucket;
-        bucket = entry;
-      }
+      for (pending_entry* entry = std::exchange(stripe.pending, nullptr); entry != nullptr;
+           entry = entry->next)
+        file_by_order(by_order, entry);
     }
-    for (pending_entry* bucket : by_order) {
-      while (bucket != nullptr) {
-        const std::unique_ptr<pending_entry> entry(std::exchange(bucket, bucket->next));
+    for (pending_entry* place : by_order) {
+      while (place != nullptr) {
+        const std::unique_ptr<pending_entry> entry(std::exchange(place, place->next_in_batch));
         try {
-          const std::uint32_t h = put_locked(std::move(entry->key), std::move(*entry->value));
+          const std::uint32_t h = entry->planned
+                                      ? store_planned(*entry)
+                                      : put_locked(std::move(entry->key), std::move(*entry->value));
           if (entry->read_again) apply_access(h);
         } catch (...) {
           try {
@@ -923,7 +935,6 @@ class basic_memory {
     choose_victims();
     lock_.exclude_readers();
     apply_pending(on_error);
-    evict_chosen_left();
   }
 
   /// Whether the calling thread's batch is still to be applied, once it holds the writer mutex:
@@ -942,53 +953,65 @@ class basic_memory {
     return options_.thread_safe && options_.policy == policy::s3fifo && !advisor_ && capacity_ != 0;
   }
 
-  /// Takes out of s3fifo's queues the entries that the pending stores will evict, in the order
-  /// its victim() gives them, for evict_one() to remove from the map. Caller holds the writer
-  /// mutex alone: readers only read the map and the pending entries' keys (each stripe's list
-  /// grows at its head, under the stripe's lock), and raise counters. A store pending since is
-  /// stored all the same, evict_one() then asking the policy as usual.
+  /// Plans the pending stores as apply_pending() will store them, one at a time: for each, in
+  /// that order, the entry it will evict, which it takes out of s3fifo's queues (victim_before:
+  /// the stores planned before it count as in the small queue already), and the queue it will
+  /// enter (its key's ghost is taken now, as the insert would). So the batch evicts what the
+  /// same stores made one by one in the exclusive section would; the map is changed only there.
+  /// Planning stops at a store it cannot plan so: over a key that has an entry (a read for the
+  /// policy), into main (a victim taken later would have to see it there), or one that would
+  /// evict a store of the batch itself; from there on, each store asks the policy as it goes.
+  /// Caller holds the writer mutex alone: readers only read the map and the pending entries'
+  /// keys (each stripe's list grows at its head, under the stripe's lock; a store pending since
+  /// is stored unplanned), and raise counters.
   void choose_victims() noexcept {
-    chosen_victims_.clear();
-    chosen_left_ = 0;
-    std::uint64_t fresh = 0;  // pending keys without an entry: each evicts one in a full cache
+    pending_by_order by_order{};
     for (flight_stripe& stripe : flight_stripes_) {
-      const pending_entry* newest = nullptr;
+      pending_entry* newest = nullptr;
       {
         const std::lock_guard hold(stripe.lock);
         newest = stripe.pending;
       }
-      for (const pending_entry* p = newest; p != nullptr; p = p->next) {
-        if (map_.find(p->key) == map_.end()) ++fresh;
+      for (pending_entry* p = newest; p != nullptr; p = p->next)
+        file_by_order(by_order, p);
+    }
+    std::uint64_t entries = map_.size();  // once the stores planned so far are in
+    std::uint32_t waiting = 0;            // of those, new entries of the small queue
+    for (pending_entry* place : by_order) {
+      for (pending_entry* p = place; p != nullptr; p = p->next_in_batch) {
+        if (map_.find(p->key) != map_.end()) return;
+        std::uint32_t victim = detail::npos;
+        if (entries >= capacity_) {
+          bool decided = true;
+          victim = s3fifo_.victim_before(waiting, decided);
+          if (!decided) return;
+          if (victim != detail::npos) {
+            s3fifo_.on_remove(victim);
+            --entries;
+          }
+        }
+        p->victim = victim;
+        p->to_main = s3fifo_.takes_ghost(p->hash);
+        p->planned = true;
+        ++entries;
+        if (p->to_main) return;
+        ++waiting;
       }
     }
-    const std::uint64_t size = map_.size();
-    if (size + fresh <= capacity_) return;
-    std::uint64_t wanted = std::min(size + fresh - capacity_, size);
-    try {
-      chosen_victims_.reserve(static_cast<std::size_t>(wanted));
-    } catch (...) {
-      return;  // then evict_one() asks the policy in the exclusive section, as without this
-    }
-    for (; wanted != 0; --wanted) {
-      const std::uint32_t victim = s3fifo_.victim();
-      if (victim == detail::npos) break;
-      s3fifo_.on_remove(victim);
-      chosen_victims_.push_back(victim);
-    }
-    chosen_left_ = chosen_victims_.size();
   }
 
-  /// Evicts what choose_victims() chose and no store needed (one whose put failed): out of the
-  /// policy's queues already, it would otherwise never be evicted.
-  void evict_chosen_left() noexcept {
-    while (chosen_left_ != 0)
-      evict_chosen();
-    chosen_victims_.clear();
-  }
-  void evict_chosen() noexcept {
-    const std::uint32_t victim = chosen_victims_[chosen_victims_.size() - chosen_left_--];
-    remove(map_.find(element_of_[victim].item->first), /*listed=*/false);
-    detail::reader_slot::bump(evictions_);
+  /// A planned store (choose_victims): its victim, out of the policy's queues already, leaves
+  /// the map, and its entry goes into the queue planned. Exclusive lock held.
+  std::uint32_t store_planned(pending_entry& p) {
+    drain_access_records();
+    if (p.victim != detail::npos) {
+      remove(map_.find(element_of_[p.victim].item->first), /*listed=*/false);
+      detail::reader_slot::bump(evictions_);
+    } else if (map_.size() >= capacity_) {  // stores pending since were stored before it
+      evict_one();
+    }
+    return insert_new(std::move(p.key), std::move(*p.value), 0,
+                      p.to_main ? placed::s3fifo_main : placed::s3fifo_small);
   }
 
   /// Deletes every pending entry unstored (clear(), the destructor).
@@ -1045,7 +1068,12 @@ class basic_memory {
     free_handle_ = h;
   }
 
-  std::uint32_t insert_new(Key&& key, Value&& value, std::int64_t now) {
+  /// Where insert_new() puts the entry in the policy: where the policy says, or, for a store
+  /// that choose_victims() planned, in the s3fifo queue it planned.
+  enum class placed : std::uint8_t { by_policy, s3fifo_small, s3fifo_main };
+
+  std::uint32_t insert_new(Key&& key, Value&& value, std::int64_t now,
+                           placed where = placed::by_policy) {
     const std::uint32_t h = allocate_handle();
     if (ttl_ns_ != 0) expires_at_[h] = now + ttl_ns_;
     typename map_type::iterator it;
@@ -1063,7 +1091,11 @@ class basic_memory {
         element_of_[handle_of(e.second)].item = &e;
     }
     try {
-      policy_insert(h);
+      if (where == placed::by_policy) {
+        policy_insert(h);
+      } else {
+        s3fifo_.on_insert_placed(h, where == placed::s3fifo_main);
+      }
     } catch (...) {
       map_.erase(it);
       release_handle(h);
@@ -1091,10 +1123,6 @@ class basic_memory {
   }
 
   void evict_one() {
-    if (chosen_left_ != 0) {  // one load on every eviction: the common case pays no more
-      evict_chosen();
-      return;
-    }
     const std::uint32_t victim = policy_victim();
     if (victim == detail::npos) return;
     remove_handle(victim);
@@ -1192,8 +1220,6 @@ class basic_memory {
   std::atomic<std::uint64_t> size_{0};
   std::atomic<std::uint64_t> store_errors_{0};  // pending stores that erase() applied and failed
   std::unique_ptr<advisor_type> advisor_;       // mcache_options::advisor only
-  std::vector<std::uint32_t> chosen_victims_;   // see choose_victims(); under the writer mutex
-  std::size_t chosen_left_ = 0;                 // the last of them, not evicted yet
 };
 
 /// The memory engine with the best index this build has.

@@ -44,8 +44,15 @@ class s3fifo {
   }
 
   /// A new node, whose word's counter is 0.
-  void on_insert(std::uint32_t i) {
-    if (capacity_ != 0 && ghost_.take(hash_(i))) {
+  void on_insert(std::uint32_t i) { on_insert_placed(i, takes_ghost(hash_(i))); }
+
+  /// True when a new key of this hash is a live ghost, which it then stops being: on_insert()'s
+  /// choice of queue, made ahead of the insert by a planner (see victim_before).
+  bool takes_ghost(std::uint64_t hash) noexcept { return capacity_ != 0 && ghost_.take(hash); }
+
+  /// on_insert() with its queue chosen already: main when `to_main` (a ghost came back).
+  void on_insert_placed(std::uint32_t i, bool to_main) noexcept {
+    if (to_main) {
       in_main_[i] = 1;
       main_.push_back(links_, i);
       ++main_size_;
@@ -74,9 +81,25 @@ class s3fifo {
   }
 
   [[nodiscard]] std::uint32_t victim() {
+    bool decided = true;
+    return victim_before(0, decided);
+  }
+
+  /// The victim that victim() will give once `waiting` new entries have entered the small queue
+  /// behind the present ones, which a planner (the engine's batch of stores) chooses before it
+  /// inserts them: the entries waiting count toward the small queue's share, as they will when
+  /// stores made one by one evict in turn. `decided` false (and npos): the victim would be one
+  /// of the waiting entries, which the planner leaves to victim() once they are in.
+  /// Whatever it moved before it stopped, victim() would have moved first as well.
+  TWAT_CACHE_ALWAYS_INLINE std::uint32_t victim_before(std::uint32_t waiting, bool& decided) {
     scan_cursor ahead;
     for (;;) {
-      if (small_size_ != 0 && (small_size_ >= small_target_ || main_size_ == 0)) {
+      const std::uint32_t small_size = small_size_ + waiting;
+      if (small_size != 0 && (small_size >= small_target_ || main_size_ == 0)) {
+        if (small_size_ == 0) {  // only the waiting entries: their turn comes after they are in
+          decided = false;
+          return detail::npos;
+        }
         const std::uint32_t i = small_.front();
         if (frequency(i) == 0) {
           ghost_.insert(hash_(i));
