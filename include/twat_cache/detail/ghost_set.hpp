@@ -41,9 +41,17 @@ class ghost_set {
     now_ = 1;
   }
 
-  void insert(std::uint64_t hash) {
+  /// Never throws: where the table cannot be made, nothing is remembered (the ghost is a hint),
+  /// as the evictions that call this must not fail.
+  void insert(std::uint64_t hash) noexcept {
     if (capacity_ == 0) return;
-    if (slots_.empty()) slots_.assign(std::size_t{buckets_} * slots_per_bucket, 0);
+    if (slots_.empty()) {
+      try {
+        slots_.assign(std::size_t{buckets_} * slots_per_bucket, 0);
+      } catch (...) {
+        return;
+      }
+    }
     std::uint32_t* bucket = bucket_of(hash);
     const std::uint32_t fp = fingerprint(hash);
     bucket[slot_to_replace(bucket, fp, now_)] = (fp << 16) | now_;

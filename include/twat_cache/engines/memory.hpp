@@ -1005,8 +1005,7 @@ class basic_memory {
   std::uint32_t store_planned(pending_entry& p) {
     drain_access_records();
     if (p.victim != detail::npos) {
-      remove(map_.find(element_of_[p.victim].item->first), /*listed=*/false);
-      detail::reader_slot::bump(evictions_);
+      evict(p.victim, /*listed=*/false);
     } else if (map_.size() >= capacity_) {  // stores pending since were stored before it
       evict_one();
     }
@@ -1118,14 +1117,17 @@ class basic_memory {
   }
 
   /// Removes the entry behind a handle. Looked up by its key, as a flat map takes no pointer.
-  void remove_handle(std::uint32_t h) noexcept {
-    remove(map_.find(element_of_[h].item->first));
+  void remove_handle(std::uint32_t h, bool listed = true) noexcept {
+    remove(map_.find(element_of_[h].item->first), listed);
   }
 
   void evict_one() {
     const std::uint32_t victim = policy_victim();
-    if (victim == detail::npos) return;
-    remove_handle(victim);
+    if (victim != detail::npos) evict(victim);
+  }
+  /// `listed`: see remove().
+  void evict(std::uint32_t victim, bool listed = true) noexcept {
+    remove_handle(victim, listed);
     // Writers are exclusive: a load and a store, not a locked add, which would wait for every
     // store the eviction made to reach memory (lines the other core holds: ~0.1 us each on a VM).
     detail::reader_slot::bump(evictions_);
