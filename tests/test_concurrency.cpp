@@ -415,7 +415,9 @@ TEST_CASE("the advisor does not change what a cache keeps, with batched stores t
       const int k = static_cast<int>((start >> 8) % keys + n) % keys;
       if (plain(k) != k * 13 || advised(k) != k * 13) ++wrong;
       if (plain.engine().pending_stores() != advised.engine().pending_stores()) ++differing;
-      if (plain.engine().pending_stores() != 0) continue;  // a batch evicts when it is stored
+      // Every 16th call when nothing is pending (a batch evicts when it is stored): comparing
+      // all 640 keys after every call made the test too slow under ThreadSanitizer.
+      if (n % 16 != 15 || plain.engine().pending_stores() != 0) continue;
       ++compared;
       for (int old = 0; old < keys; ++old)
         differing += plain.contains(old) != advised.contains(old) ? 1 : 0;
@@ -423,7 +425,7 @@ TEST_CASE("the advisor does not change what a cache keeps, with batched stores t
   }
   CHECK(wrong == 0);
   CHECK(differing == 0);
-  CHECK(compared >= 5'000);
+  CHECK(compared >= 300);
   CHECK(plain.stats().hits == advised.stats().hits);
   CHECK(plain.stats().evictions == advised.stats().evictions);
   CHECK(plain.stats().evictions > 0);
