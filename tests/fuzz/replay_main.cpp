@@ -1,7 +1,6 @@
 // Runs a fuzz target's inputs without libFuzzer: every file of the folders (or the files) named on
-// the command line, once each, in name order. So g++ and the ThreadSanitizer build replay the seed
-// corpora (tests/fuzz/corpus/) that clang's fuzz tests start from: fuzz_memory's inputs start a
-// second thread, which only a race detector can judge.
+// the command line, once each, in name order. So a g++ build replays the seed corpora
+// (tests/fuzz/corpus/) that clang's fuzz tests start from.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
