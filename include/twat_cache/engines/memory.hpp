@@ -755,7 +755,11 @@ class basic_memory {
   /// that reads the policy's order or removes an entry calls this first, so the handles recorded
   /// are live, and an engine without a lock evicts what applying each read at once would have.
   void drain_access_records() {
-    lock_.for_each_slot([this](detail::reader_slot& s) { apply_records(s); });
+    // Empty buffers are skipped: on a miss (which drains) they are the rule, and a buffer's
+    // dispatch to the policy cost a miss ~30 instructions for nothing.
+    lock_.for_each_slot([this](detail::reader_slot& s) {
+      if (s.buffered != 0) apply_records(s);
+    });
     if (local_slot_.buffered != 0) apply_local_records();
   }
 
