@@ -599,6 +599,33 @@ TEST_CASE("values left pending by threads that stopped are stored once they are 
   CHECK(f.stats().size == 9);
 }
 
+TEST_CASE("a hit that completes a batch keeps the value it read") {
+  // rr with maxsize 384, used by two threads: batches of 3 (pending_batch_for). The thread
+  // computes a then b (both pending), then reads a three times: the third read completes the
+  // batch, which stores a, then b, and b's store evicts an entry at random. Stores made one at a
+  // time would have run before the reads, which then hit only if a survived: a hit must leave
+  // its key in the cache.
+  auto f = twat_cache::mcache([](int x) { return x + 1; },
+                              {.maxsize = 384, .policy = twat_cache::policy::rr});
+  (void)f(-1);
+  std::thread([&f] { (void)f(-2); }).join();
+  for (int k = 0; k < 384; ++k)
+    (void)f(1'000'000 + k);
+  for (int r = 0; r < 3; ++r)
+    (void)f(1'000'000);  // whatever is pending now is applied
+  int lost = 0;
+  for (int trial = 0; trial < 3'000; ++trial) {
+    const int a = 2 * trial;
+    const int b = a + 1;
+    REQUIRE(f(a) == a + 1);
+    REQUIRE(f(b) == b + 1);
+    for (int r = 0; r < 3; ++r)
+      REQUIRE(f(a) == a + 1);
+    if (!f.contains(a)) ++lost;
+  }
+  CHECK(lost == 0);
+}
+
 TEST_CASE("what counts as rare writes follows what the writer's barrier costs here") {
   // On a VM the barrier that fence-free hits need from each writer can cost 100 times what it
   // does on bare metal (15 us against 0.15 us). The same write rate must then keep hits on

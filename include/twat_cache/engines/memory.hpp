@@ -295,7 +295,13 @@ class basic_memory {
         // Reads of pending values count toward a flush as stores do: a hot value left pending
         // by a thread that then stopped missing would otherwise take this path until some
         // thread's next batch of stores, which a read-only spell may never bring.
-        if (slot != nullptr && ++slot->pending_reads >= batch) flush_found = true;
+        if (slot != nullptr) {
+          ++slot->pending_reads;
+          p->read_order = slot->pending_reads + slot->pending.load(std::memory_order_relaxed);
+          if (slot->pending_reads >= batch) flush_found = true;
+        } else {
+          p->read_order = max_pending_place;
+        }
         return;
       }
       for (flight_type* f = stripe.head; f != nullptr; f = f->next) {
@@ -352,7 +358,7 @@ class basic_memory {
             const std::uint32_t mine = slot->pending.load(std::memory_order_relaxed) + 1;
             slot->pending.store(mine, std::memory_order_relaxed);
             flush = mine >= batch;
-            node->order = mine;
+            node->order = mine + slot->pending_reads;
             node->next = stripe.pending;
             stripe.pending = node.release();
           }
@@ -818,20 +824,30 @@ class basic_memory {
     std::uint64_t hash;
     pending_entry* next = nullptr;           // in its stripe's list
     pending_entry* next_in_batch = nullptr;  // in its place's list: see file_by_order()
-    std::uint32_t order = 0;  // its place among its thread's pending stores: see apply_pending()
+    // Its place among its thread's pending stores and reads, and that of its last read (0:
+    // unread): see file_by_order().
+    std::uint32_t order = 0;
+    std::uint32_t read_order = 0;
+    std::uint32_t filed_read_order = 0;   // read_order when its batch was filed
     std::uint32_t victim = detail::npos;  // planned by choose_victims(), npos: none planned
     bool read_again = false;              // found by a miss while pending: an access for the policy
     bool planned = false;  // choose_victims() chose its victim (if any) and its queue
     bool to_main = false;  // planned into s3fifo's main queue (its key was a ghost)
   };
   static constexpr std::uint32_t max_pending_batch = 16;
-  /// A batch's entries by their place in their thread's batch, each place a list through
-  /// next_in_batch: the order apply_pending() stores them in.
-  using pending_by_order = std::array<pending_entry*, max_pending_batch + 1>;
+  /// A thread's stores and reads of pending values since the last batch, at most a batch each.
+  static constexpr std::uint32_t max_pending_place = 2 * max_pending_batch;
+  /// A batch's entries by their place among their thread's pending stores and reads, each place
+  /// a list through next_in_batch: the order apply_pending() stores them in. An entry read while
+  /// pending takes the place of its last read (filed_read_order): stores made one at a time
+  /// would have let that read hit only what the stores computed before it left, so the stores
+  /// computed after the entry must not evict it after the read.
+  using pending_by_order = std::array<pending_entry*, max_pending_place + 1>;
   /// Files `entry` at the head of its place's list. Walking the stripes and their lists in the
   /// same order then gives the same order to the same entries, whatever joined them since.
   static void file_by_order(pending_by_order& by_order, pending_entry* entry) noexcept {
-    pending_entry*& place = by_order[std::min<std::size_t>(entry->order, max_pending_batch)];
+    pending_entry*& place = by_order[std::min<std::size_t>(
+        std::max(entry->order, entry->filed_read_order), max_pending_place)];
     entry->next_in_batch = place;
     place = entry;
   }
@@ -896,8 +912,10 @@ class basic_memory {
     pending_by_order by_order{};
     for (flight_stripe& stripe : flight_stripes_) {
       for (pending_entry* entry = std::exchange(stripe.pending, nullptr); entry != nullptr;
-           entry = entry->next)
+           entry = entry->next) {
+        if (!entry->planned) entry->filed_read_order = entry->read_order;  // planned: as planned
         file_by_order(by_order, entry);
+      }
     }
     for (pending_entry* place : by_order) {
       while (place != nullptr) {
@@ -971,13 +989,12 @@ class basic_memory {
   void choose_victims() noexcept {
     pending_by_order by_order{};
     for (flight_stripe& stripe : flight_stripes_) {
-      pending_entry* newest = nullptr;
-      {
-        const std::lock_guard hold(stripe.lock);
-        newest = stripe.pending;
-      }
-      for (pending_entry* p = newest; p != nullptr; p = p->next)
+      // Under the stripe's lock: hits set read_again under it.
+      const std::lock_guard hold(stripe.lock);
+      for (pending_entry* p = stripe.pending; p != nullptr; p = p->next) {
+        p->filed_read_order = p->read_order;
         file_by_order(by_order, p);
+      }
     }
     std::uint64_t entries = map_.size();  // once the stores planned so far are in
     std::uint32_t waiting = 0;            // of those, new entries of the small queue
