@@ -55,7 +55,8 @@ class frequency_sketch {
   [[nodiscard]] std::uint32_t estimate(std::uint64_t hash) const noexcept {
     if (counters_.empty()) return 0;
     std::uint32_t least = max_count;
-    for (std::uint32_t r = 0; r < rows; ++r) {
+    // A row at 0 settles the minimum: a newcomer's (most of a miss's duels) usually the first.
+    for (std::uint32_t r = 0; r < rows && least != 0; ++r) {
       const auto [word, shift] = position(hash, r);
       least = std::min(least, count_at(word, shift));
     }
