@@ -85,6 +85,8 @@ inline std::uint64_t read_tail(const unsigned char* p, std::size_t n) noexcept {
   // which uses AVX2/AVX-512 where the CPU has them: 2-3x the inlined SSE2 code's speed.
   if (n >= xxhash_dispatch_threshold) return XXH3_64bits_withSeed_dispatch(data, n, seed);
 #endif
+  // The same value (xxHash's spec), and g++ makes a shorter call of it: every key hash has seed 0.
+  if (seed == 0) return XXH3_64bits(data, n);
   return XXH3_64bits_withSeed(data, n, seed);
 #else
   const auto* p = static_cast<const unsigned char*>(data);
