@@ -989,7 +989,7 @@ class basic_memory {
   void choose_victims() noexcept {
     pending_by_order by_order{};
     for (flight_stripe& stripe : flight_stripes_) {
-      // Under the stripe's lock: hits set read_again under it.
+      // Under the stripe's lock: hits of pending values set read_order (and read_again) under it.
       const std::lock_guard hold(stripe.lock);
       for (pending_entry* p = stripe.pending; p != nullptr; p = p->next) {
         p->filed_read_order = p->read_order;
