@@ -2,6 +2,8 @@
 #   -DCOMMAND=<program>       the program (no arguments)
 #   -DEXPECT_FILE=<file>      optional: each non-empty line is a CMake regular expression that must
 #                             match somewhere in the output (stdout and stderr together)
+#   -DEXPECT_LINES_FILE=<file> optional: each non-empty line must appear in the output as it is (the
+#                             output that a page of the docs shows)
 #   -DCLEAN_DIR=<dir>         optional: removed before the run (a fresh cache directory each run)
 #   -DWORKING_DIRECTORY=<dir> optional
 # The program's output is printed as it is; the script fails when the exit code is not 0 or an
@@ -31,8 +33,13 @@ if(NOT _rc STREQUAL "0")
   set(_failed TRUE)
 endif()
 
+set(_literal FALSE)
+if(EXPECT_LINES_FILE)
+  set(EXPECT_FILE "${EXPECT_LINES_FILE}")
+  set(_literal TRUE)
+endif()
 if(EXPECT_FILE AND EXISTS "${EXPECT_FILE}")
-  # Read by hand rather than with file(STRINGS): a ';' or '[' in a regex must survive intact.
+  # Read by hand rather than with file(STRINGS): a ';' or '[' in a line must survive intact.
   file(READ "${EXPECT_FILE}" _expect)
   string(ASCII 31 _semicolon)
   string(ASCII 30 _open)
@@ -49,7 +56,14 @@ if(EXPECT_FILE AND EXISTS "${EXPECT_FILE}")
     if(_line MATCHES "^[ \t]*$")
       continue()
     endif()
-    if(NOT _output MATCHES "${_line}")
+    if(_literal)
+      string(FIND "${_output}" "${_line}" _found)
+    elseif(_output MATCHES "${_line}")
+      set(_found 0)
+    else()
+      set(_found -1)
+    endif()
+    if(_found EQUAL -1)
       message("run_and_check: no match in the output for: ${_line}")
       set(_failed TRUE)
     endif()

@@ -1,0 +1,146 @@
+# The code that README.md and docs/*.md show, checked (included by tests/CMakeLists.txt):
+#   doc.<page>.<line>            a ```cpp block that holds a whole program (a line `int main`) is
+#                                built as doc_<page>_<line> and run with an empty TWAT_CACHE_DIR; when
+#                                the block is followed by a ```text block (with at most one line of
+#                                prose between, such as "Output:"), each non-empty line of that
+#                                block must appear, as it is, in the program's output
+#   compile_fail.doc.<page>.<line>  a block after `<!-- compile-fail: <message> -->` must fail to
+#                                compile with <message> in the compiler's output
+# A program's block may follow one of these lines:
+#   <!-- check: compile-only (why) -->   built, not run (it needs a server, or arguments)
+#   <!-- check: output-varies (why) -->  run, its output not compared (it draws at random)
+# Blocks that are neither (excerpts, `<!-- check: namespace-scope -->` declarations) are not built.
+# The line in a name is the line of the block's opening fence.
+
+include_guard(GLOBAL)
+
+# Writes `content` to `path` only when it differs, so a re-configure rebuilds only what changed.
+function(_twat_cache_write_if_changed path content)
+  if(EXISTS "${path}")
+    file(READ "${path}" _old)
+    if(_old STREQUAL content)
+      return()
+    endif()
+  endif()
+  file(WRITE "${path}" "${content}")
+endfunction()
+
+# Escapes the characters that CMake's regular expressions give a meaning to.
+function(_twat_cache_regex_escape out text)
+  string(REGEX REPLACE "([][.*+?^$()|\\\\])" "\\\\\\1" _escaped "${text}")
+  set(${out} "${_escaped}" PARENT_SCOPE)
+endfunction()
+
+function(twat_cache_add_doc_snippets)
+  set(_work "${CMAKE_CURRENT_BINARY_DIR}/doc_snippets")
+  file(MAKE_DIRECTORY "${_work}")
+  file(GLOB _pages CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/docs/*.md")
+  list(PREPEND _pages "${PROJECT_SOURCE_DIR}/README.md")
+  # Built unoptimised, with <twat_cache/cache.hpp> parsed once for all (it is what each includes):
+  # they show what the code does, and the tests measure nothing.
+  add_library(twat_cache_doc_flags INTERFACE)
+  target_compile_options(twat_cache_doc_flags INTERFACE
+                         $<$<NOT:$<CXX_COMPILER_ID:MSVC>>:-O0;-g0>)
+  if(TWAT_CACHE_TEST_PCH)
+    _twat_cache_write_if_changed("${_work}/pch.cpp" "// The docs' programs' precompiled header.\n")
+    add_library(twat_cache_doc_pch OBJECT "${_work}/pch.cpp")
+    twat_cache_add_dev_target(twat_cache_doc_pch)
+    target_link_libraries(twat_cache_doc_pch PRIVATE Threads::Threads twat_cache_doc_flags)
+    target_precompile_headers(twat_cache_doc_pch PRIVATE <twat_cache/cache.hpp>)
+  endif()
+  set(_fence_open "\n```cpp\n")
+  string(LENGTH "${_fence_open}" _fence_open_length)
+  foreach(_page IN LISTS _pages)
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_page}")
+    get_filename_component(_page_name "${_page}" NAME_WE)
+    string(REPLACE "-" "_" _page_id "${_page_name}")
+    # The text is only ever handled as one quoted string (FIND, SUBSTRING, REGEX MATCH), never as a
+    # list, so its ';' and brackets survive.
+    file(READ "${_page}" _text)
+    set(_line 1)
+    while(TRUE)
+      string(FIND "${_text}" "${_fence_open}" _open)
+      if(_open EQUAL -1)
+        break()
+      endif()
+      string(SUBSTRING "${_text}" 0 ${_open} _before)
+      string(REGEX MATCHALL "\n" _newlines "${_before}")
+      list(LENGTH _newlines _count)
+      math(EXPR _line "${_line} + ${_count} + 1")  # the fence's own line
+      # The line above the fence: a marker, or prose.
+      string(REGEX MATCH "<!-- ([a-z-]+): ([^\n]*) -->$" _marker "${_before}")
+      set(_kind "${CMAKE_MATCH_1}")
+      set(_argument "${CMAKE_MATCH_2}")
+      if(NOT _marker)
+        set(_kind "")
+      endif()
+
+      math(EXPR _start "${_open} + ${_fence_open_length}")
+      string(SUBSTRING "${_text}" ${_start} -1 _text)
+      string(FIND "${_text}" "\n```" _close)
+      if(_close EQUAL -1)
+        message(FATAL_ERROR "${_page}:${_line}: a ```cpp block that is not closed")
+      endif()
+      math(EXPR _close_end "${_close} + 1")
+      string(SUBSTRING "${_text}" 0 ${_close_end} _code)
+      string(SUBSTRING "${_text}" ${_close_end} -1 _text)  # from the closing fence on
+      string(REGEX MATCHALL "\n" _newlines "${_code}")
+      list(LENGTH _newlines _count)
+      set(_fence_line ${_line})
+      math(EXPR _line "${_line} + 1 + ${_count}")  # the closing fence's line
+
+      set(_name ${_page_id}_${_fence_line})
+      set(_source "${_work}/${_name}.cpp")
+      if(_kind STREQUAL "compile-fail")
+        if(NOT TWAT_CACHE_TEST_COMPILE_FAIL)
+          continue()
+        endif()
+        _twat_cache_write_if_changed("${_source}" "${_code}")
+        _twat_cache_regex_escape(_expected "${_argument}")
+        twat_cache_add_compile_fail(doc.${_page_name}.${_fence_line} "${_source}" "${_expected}"
+                                    "")
+        continue()
+      endif()
+      if(NOT _code MATCHES "(^|\n)int main")
+        continue()
+      endif()
+      _twat_cache_write_if_changed("${_source}" "${_code}")
+      set(_target doc_${_name})
+      add_executable(${_target} "${_source}")
+      twat_cache_add_dev_target(${_target})
+      target_link_libraries(${_target} PRIVATE Threads::Threads twat_cache_doc_flags)
+      if(TWAT_CACHE_TEST_PCH)
+        target_precompile_headers(${_target} REUSE_FROM twat_cache_doc_pch)
+      endif()
+      set_target_properties(${_target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${_work}")
+      if(_kind STREQUAL "check" AND _argument MATCHES "^compile-only")
+        continue()
+      endif()
+
+      # The output shown after the program, when it is to be compared.
+      set(_expect_file "")
+      if(NOT (_kind STREQUAL "check" AND _argument MATCHES "^output-varies"))
+        string(REGEX MATCH "^```\n\n+([^\n]*:\n\n+)?```text\n" _shown "${_text}")
+        if(_shown)
+          string(LENGTH "${_shown}" _shown_length)
+          string(SUBSTRING "${_text}" ${_shown_length} -1 _output)
+          string(FIND "${_output}" "\n```" _output_end)
+          string(SUBSTRING "${_output}" 0 ${_output_end} _output)
+          set(_expect_file "${_work}/${_name}.expect")
+          _twat_cache_write_if_changed("${_expect_file}" "${_output}\n")
+        endif()
+      endif()
+      set(_cache_dir "${_work}/cache/${_name}")
+      add_test(NAME doc.${_page_name}.${_fence_line}
+               COMMAND "${CMAKE_COMMAND}"
+                       "-DCOMMAND=$<TARGET_FILE:${_target}>"
+                       "-DEXPECT_LINES_FILE=${_expect_file}"
+                       "-DCLEAN_DIR=${_cache_dir}"
+                       -P "${PROJECT_SOURCE_DIR}/cmake/run_and_check.cmake")
+      set_tests_properties(doc.${_page_name}.${_fence_line} PROPERTIES
+        ENVIRONMENT "TWAT_CACHE_DIR=${_cache_dir}"
+        LABELS doc
+        TIMEOUT 120)
+    endwhile()
+  endforeach()
+endfunction()
