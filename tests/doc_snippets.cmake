@@ -6,10 +6,12 @@
 #                                block must appear, as it is, in the program's output
 #   compile_fail.doc.<page>.<line>  a block after `<!-- compile-fail: <message> -->` must fail to
 #                                compile with <message> in the compiler's output
+#   doc.<page>.<line>            a block after `<!-- check: verbatim <path> -->` must be in the
+#                                file <path> of the source tree as it is (doc_verbatim.cmake)
 # A program's block may follow one of these lines:
 #   <!-- check: compile-only (why) -->   built, not run (it needs a server, or arguments)
 #   <!-- check: output-varies (why) -->  run, its output not compared (it draws at random)
-# Blocks that are neither (excerpts, `<!-- check: namespace-scope -->` declarations) are not built.
+# Other blocks (excerpts, `<!-- check: namespace-scope -->` declarations) are not checked.
 # The line in a name is the line of the block's opening fence.
 
 include_guard(GLOBAL)
@@ -99,6 +101,15 @@ function(twat_cache_add_doc_snippets)
         _twat_cache_regex_escape(_expected "${_argument}")
         twat_cache_add_compile_fail(doc.${_page_name}.${_fence_line} "${_source}" "${_expected}"
                                     "")
+        continue()
+      endif()
+      if(_kind STREQUAL "check" AND _argument MATCHES "^verbatim (.+)$")
+        set(_quoted "${PROJECT_SOURCE_DIR}/${CMAKE_MATCH_1}")
+        _twat_cache_write_if_changed("${_work}/${_name}.verbatim" "${_code}")
+        add_test(NAME doc.${_page_name}.${_fence_line}
+                 COMMAND "${CMAKE_COMMAND}" "-DBLOCK=${_work}/${_name}.verbatim"
+                         "-DSOURCE=${_quoted}" -P "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/doc_verbatim.cmake")
+        set_tests_properties(doc.${_page_name}.${_fence_line} PROPERTIES LABELS doc TIMEOUT 60)
         continue()
       endif()
       if(NOT _code MATCHES "(^|\n)int main")
