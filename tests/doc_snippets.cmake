@@ -3,7 +3,10 @@
 #                                built as doc_<page>_<line> and run with an empty TWAT_CACHE_DIR; when
 #                                the block is followed by a ```text block (with at most one line of
 #                                prose between, such as "Output:"), each non-empty line of that
-#                                block must appear, as it is, in the program's output
+#                                block must appear, as it is, in the program's output. A block
+#                                without `int main` that is followed by its output is run the same
+#                                way, as the body of a main() after <cstdio>, <stdexcept>, <string>
+#                                and <twat_cache/cache.hpp>
 #   compile_fail.doc.<page>.<line>  a block after `<!-- compile-fail: <message> -->` must fail to
 #                                compile with <message> in the compiler's output
 #   doc.<page>.<line>            a block after `<!-- check: verbatim <path> -->` must be in the
@@ -112,8 +115,21 @@ function(twat_cache_add_doc_snippets)
         set_tests_properties(doc.${_page_name}.${_fence_line} PROPERTIES LABELS doc TIMEOUT 60)
         continue()
       endif()
+      # The output shown after the block, when it is to be compared.
+      set(_output "")
+      string(REGEX MATCH "^```\n\n+([^\n]*:\n\n+)?```text\n" _shown "${_text}")
+      if(_shown AND NOT (_kind STREQUAL "check" AND _argument MATCHES "^output-varies"))
+        string(LENGTH "${_shown}" _shown_length)
+        string(SUBSTRING "${_text}" ${_shown_length} -1 _output)
+        string(FIND "${_output}" "\n```" _output_end)
+        string(SUBSTRING "${_output}" 0 ${_output_end} _output)
+      endif()
       if(NOT _code MATCHES "(^|\n)int main")
-        continue()
+        if(_output STREQUAL "")
+          continue()  # an excerpt
+        endif()
+        # Statements whose output is shown: run in a main() of their own.
+        set(_code "#include <cstdio>\n#include <stdexcept>\n#include <string>\n#include <twat_cache/cache.hpp>\n\nint main() {\n${_code}}\n")
       endif()
       _twat_cache_write_if_changed("${_source}" "${_code}")
       set(_target doc_${_name})
@@ -127,19 +143,10 @@ function(twat_cache_add_doc_snippets)
       if(_kind STREQUAL "check" AND _argument MATCHES "^compile-only")
         continue()
       endif()
-
-      # The output shown after the program, when it is to be compared.
       set(_expect_file "")
-      if(NOT (_kind STREQUAL "check" AND _argument MATCHES "^output-varies"))
-        string(REGEX MATCH "^```\n\n+([^\n]*:\n\n+)?```text\n" _shown "${_text}")
-        if(_shown)
-          string(LENGTH "${_shown}" _shown_length)
-          string(SUBSTRING "${_text}" ${_shown_length} -1 _output)
-          string(FIND "${_output}" "\n```" _output_end)
-          string(SUBSTRING "${_output}" 0 ${_output_end} _output)
-          set(_expect_file "${_work}/${_name}.expect")
-          _twat_cache_write_if_changed("${_expect_file}" "${_output}\n")
-        endif()
+      if(NOT _output STREQUAL "")
+        set(_expect_file "${_work}/${_name}.expect")
+        _twat_cache_write_if_changed("${_expect_file}" "${_output}\n")
       endif()
       set(_cache_dir "${_work}/cache/${_name}")
       add_test(NAME doc.${_page_name}.${_fence_line}
