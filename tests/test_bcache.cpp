@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <twat_cache/cache.hpp>
 #include <vector>
@@ -120,7 +121,15 @@ TEST_CASE("bcache: a file that is not a database, or of another schema, is left 
             "CREATE TABLE twat_cache_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
             "INSERT INTO twat_cache_meta VALUES ('schema', 99);");
   }
-  const auto before = fs::file_size(db);
+  // As another program leaves its file: readable by others, in SQLite's default journal.
+  fs::permissions(db, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                          fs::perms::others_read);
+  const auto read_all = [&db] {
+    std::ifstream in(db, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::string before = read_all();
+  const auto mode_before = fs::status(db).permissions();
   int calls = 0;
   auto f = twat_cache::bcache(
       [&calls](int x) {
@@ -132,7 +141,31 @@ TEST_CASE("bcache: a file that is not a database, or of another schema, is left 
   CHECK(f(1) == 2);
   CHECK(f(1) == 2);
   CHECK(calls == 1);
-  CHECK(fs::file_size(db) == before);
+  CHECK(read_all() == before);  // its journal mode too (a switch to WAL rewrites the header)
+  CHECK(fs::status(db).permissions() == mode_before);
+  CHECK(!fs::exists(dir / "cache.sqlite3-wal"));
+}
+
+TEST_CASE("bcache: its own database, found readable by others, is made 0600 again") {
+  const auto folder = test_support::fresh_folder("reopened");
+  {
+    auto f = twat_cache::bcache([](int x) { return x; }, {.folder_name = folder, .name = "f"});
+    CHECK(f(1) == 1);
+  }
+  const fs::path db = twat_cache::get_cache_path(folder) / "cache.sqlite3";
+  fs::permissions(db, fs::perms::group_read | fs::perms::others_read, fs::perm_options::add);
+  REQUIRE(test_support::mode_of(db) == 0644);
+  int calls = 0;
+  auto f = twat_cache::bcache(
+      [&calls](int x) {
+        ++calls;
+        return x;
+      },
+      {.folder_name = folder, .name = "f"});
+  CHECK(f.backend() == "sqlite");
+  CHECK(f(1) == 1);
+  CHECK(calls == 0);  // the entry of the first run
+  CHECK(test_support::mode_of(db) == 0600);
 }
 
 #endif  // TWAT_CACHE_WITH_SQLITE

@@ -171,9 +171,9 @@ class use {
   sqlite3_stmt* stmt_;
 };
 
-/// Creates the database file 0600 (whatever the umask), refusing a symlink in its place;
-/// SQLite gives its -wal and -shm files the database's mode.
-inline void create_private_file(const std::filesystem::path& path) {
+/// Opens the database file, creating it 0600 (whatever the umask), refusing a symlink in its place
+/// and anything but a regular file; with `make_private`, sets an existing file's mode to 0600.
+inline void open_database_file(const std::filesystem::path& path, bool make_private) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     throw engine_unavailable(
@@ -182,7 +182,8 @@ inline void create_private_file(const std::filesystem::path& path) {
   }
   struct stat st {};
   const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  const bool private_mode = regular && ((st.st_mode & 077) == 0 || ::fchmod(fd, 0600) == 0);
+  const bool private_mode =
+      regular && (!make_private || (st.st_mode & 077) == 0 || ::fchmod(fd, 0600) == 0);
   ::close(fd);
   if (!regular) throw engine_unavailable(path.string() + " is not a regular file");
   if (!private_mode) throw engine_unavailable("cannot set mode 0600 on " + path.string());
@@ -206,6 +207,13 @@ struct connection {
     }
     try {
       sqlite3_busy_timeout(db, busy_timeout_ms);
+      if (create_schema) {
+        // Before anything changes the file: another program's or version's database keeps its
+        // mode and journal. SQLite gives its -wal and -shm files the database's mode, so 0600
+        // comes before WAL.
+        check_ours();
+        open_database_file(path, /*make_private=*/true);
+      }
       // Switching a new database to WAL takes a lock that SQLite's busy handler does not wait
       // for, so processes opening one database at once retry it (and the schema) themselves.
       retrying_while_locked([&] { exec("PRAGMA journal_mode=WAL"); });
@@ -214,7 +222,7 @@ struct connection {
         retrying_while_locked([&] {
           exec("BEGIN IMMEDIATE");
           try {
-            check_ours();  // before writing anything: another program's or version's file stays
+            check_ours();  // again, in the write lock: another process may have written since
             exec(schema_sql);
             exec("COMMIT");
           } catch (...) {
@@ -361,7 +369,7 @@ class sqlite : public twat_cache::detail::persistent_reads<sqlite<Key, Value>, V
         keys_(config_.name) {
     const auto folder = twat_cache::detail::open_cache_folder(config_.folder_name);
     path_ = folder / detail_sqlite::database_file;
-    detail_sqlite::create_private_file(path_);
+    detail_sqlite::open_database_file(path_, /*make_private=*/false);
     auto first = std::make_unique<connection>(path_, config_.durable, /*create_schema=*/true);
     if (config_.maxsize || config_.max_bytes || config_.ttl) track_name(*first);
     idle_.push_back(std::move(first));
