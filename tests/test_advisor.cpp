@@ -35,6 +35,10 @@ std::vector<int> scanned_stream(std::size_t requests, int hot_keys, std::size_t 
 
 TEST_CASE("advise() without the advisor, or the advisor without maxsize, is a config_error") {
   auto plain = twat_cache::mcache([](int x) { return x; }, {.maxsize = 10});
+  CHECK_THROWS_WITH(plain.advise(),
+                    "advise(): the cache was made without mcache_options.advisor = true");
+  auto named = twat_cache::mcache([](int x) { return x; }, {.maxsize = 10, .name = "prices"});
+  CHECK_THROWS_WITH(named.advise(), Catch::Contains("cache \"prices\" was made without"));
   CHECK_THROWS_AS(plain.advise(), twat_cache::config_error);
   CHECK_THROWS_WITH(twat_cache::mcache([](int x) { return x; }, {.advisor = true}),
                     Catch::Contains("mcache_options.advisor") && Catch::Contains("maxsize"));

@@ -1,8 +1,9 @@
 #pragma once
 /// available_backends(): the engines compiled into this build, best first: the networked ones
 /// (shared between machines), the persistent ones, then the memory ones, ending with the plain std
-/// LRU every fallback chain ends at. Whether a persistent one can start here (its folder) is known
-/// when a cache is made; backend() then says which engine runs.
+/// LRU (taken only when named: the memory engine before it always starts). Whether a persistent one
+/// can start here (its folder) is known when a cache is made; backend() then says which engine
+/// runs.
 
 #include <array>
 #include <string_view>

@@ -1,6 +1,7 @@
 #pragma once
-/// Exceptions twat_cache throws. Only invalid configuration reaches the caller (config_error);
-/// cache I/O errors are counted and logged.
+/// Exceptions twat_cache throws. Invalid configuration reaches the caller (config_error), and an
+/// acache awaiter whose computation was dropped (computation_abandoned); cache I/O errors are
+/// counted and logged.
 
 #include <stdexcept>
 #include <string>

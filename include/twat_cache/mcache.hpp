@@ -1,7 +1,7 @@
 #pragma once
 /// mcache: memoize in memory, on the best memory engine this build has.
 ///
-///   auto f = twat_cache::mcache(g);                                  // unbounded LRU
+///   auto f = twat_cache::mcache(g);                                  // unbounded
 ///   auto f = twat_cache::mcache(g, {.maxsize = 1024, .ttl = 30s});
 ///   auto f = twat_cache::mcache({.maxsize = 1024})(g);               // decorator form
 ///   auto f = twat_cache::mcache<int(int)>([](auto x) { return x; }); // generic lambda

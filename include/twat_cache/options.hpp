@@ -56,7 +56,7 @@ struct mcache_options {
   twat_cache::policy policy = twat_cache::default_policy;
   bool thread_safe = true;    ///< false: no lock at all; one thread at a time only
   bool single_flight = true;  ///< concurrent callers of one key: one computes, the others wait
-  std::string name = {};      ///< label in get_stats(); empty: a generated one
+  std::string name = {};      ///< label in get_stats(); empty: "mcache" (taken: "mcache#2", ...)
   clock_fn clock = {};        ///< time source for ttl; empty: std::chrono::steady_clock
   /// Shadow caches of every policy at 0.5x, 1x and 2x maxsize follow the keys: advise() then says
   /// which would hit most here. Needs maxsize. Off: costs nothing (see docs/mcache.md).
@@ -109,7 +109,7 @@ struct acache_options {
   std::optional<std::size_t> maxsize = std::nullopt;           ///< entries; empty = unbounded
   std::optional<std::chrono::nanoseconds> ttl = std::nullopt;  ///< per entry, from its write
   twat_cache::policy policy = twat_cache::default_policy;
-  std::string name = {};  ///< label in get_stats(); empty: a generated one
+  std::string name = {};  ///< label in get_stats(); empty: "acache" (taken: "acache#2", ...)
   clock_fn clock = {};    ///< time source for ttl; empty: std::chrono::steady_clock
 };
 

@@ -7,7 +7,7 @@
 ///   auto f = twat_cache::ucache(g, {.name = "g", .preferred_engine = "files"});
 ///   auto f = twat_cache::ucache({.maxsize = 1024})(g);                  // decorator form
 ///
-/// The chain: redis (with `url`; not built yet), sqlite, files, boost_unordered, std_unordered,
+/// The chain: redis or memcached (with `url`), sqlite, files, boost_unordered, std_unordered,
 /// std_lru. It starts at preferred_engine, else at redis with `url`, at sqlite with
 /// `folder_name`, at boost_unordered otherwise; links the build lacks or that cannot start are
 /// skipped (see engines/chosen.hpp and docs/ucache.md).

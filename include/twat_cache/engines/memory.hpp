@@ -455,8 +455,9 @@ class basic_memory {
   /// Needs mcache_options::advisor (else config_error).
   [[nodiscard]] cache_advice advise() const {
     if (!advisor_) {
-      throw config_error(std::string("advise(): cache \"") + options_.name +
-                         "\" was made without mcache_options.advisor = true");
+      const std::string which =
+          options_.name.empty() ? std::string("the cache") : "cache \"" + options_.name + "\"";
+      throw config_error("advise(): " + which + " was made without mcache_options.advisor = true");
     }
     if (!options_.thread_safe) return advisor_->report();
     std::lock_guard lock(lock_);  // exclusive: buffers are applied, and the advisor fed, by readers

@@ -1,6 +1,7 @@
 #pragma once
-/// The last link of the fallback chain: a plain LRU on std::list + std::unordered_map, under one
-/// mutex. Small and obviously right; every other memory engine is tested against it.
+/// The last engine of ucache's chain (taken only when named): a plain LRU on std::list +
+/// std::unordered_map, under one mutex. Small and obviously right; every other memory engine is
+/// tested against it.
 
 #include <chrono>
 #include <cstdint>
