@@ -66,8 +66,19 @@ struct use_redis {
     return "redis://" + (password.empty() ? "" : ":" + std::string(password) + "@") +
            "127.0.0.1:" + std::to_string(port);
   }
-  /// Overwrites every entry of `name` with bytes another client might have written.
-  static int overwrite_entries(int port, const std::string& name) {
+  /// A command in the protocol's array form.
+  static std::string resp(std::initializer_list<std::string_view> args) {
+    std::string out = "*" + std::to_string(args.size()) + "\r\n";
+    for (const std::string_view a : args)
+      out += "$" + std::to_string(a.size()) + "\r\n" + std::string(a) + "\r\n";
+    return out;
+  }
+  /// Sends one command whose answer is one line (+OK, :1, -ERR ...) and returns that line.
+  static std::string ask_line(int port, std::initializer_list<std::string_view> args) {
+    return ask(port, resp(args), [](std::string_view s) { return s.find("\r\n") != s.npos; });
+  }
+  /// The server keys of every entry of `name`.
+  static std::vector<std::string> entry_keys(int port, const std::string& name) {
     const std::string pattern = "twat_cache:1:" + name + ":*";
     const std::string keys = ask(
         port, "*2\r\n$4\r\nKEYS\r\n$" + std::to_string(pattern.size()) + "\r\n" + pattern + "\r\n",
@@ -81,15 +92,19 @@ struct use_redis {
             ++lines;
           return lines >= static_cast<std::size_t>(1 + 2 * n);
         });
-    int n = 0;
+    std::vector<std::string> found;
     for (std::size_t at = keys.find("\r\n$"); at != std::string::npos;
          at = keys.find("\r\n$", at + 1)) {
       const std::size_t start = keys.find("\r\n", at + 2) + 2;
-      const std::string key = keys.substr(start, keys.find("\r\n", start) - start);
-      const std::string set = "*3\r\n$3\r\nSET\r\n$" + std::to_string(key.size()) + "\r\n" + key +
-                              "\r\n$7\r\ngarbage\r\n";
-      CHECK(ask(port, set, [](std::string_view s) { return s.find("\r\n") != s.npos; }) ==
-            "+OK\r\n");
+      found.push_back(keys.substr(start, keys.find("\r\n", start) - start));
+    }
+    return found;
+  }
+  /// Overwrites every entry of `name` with bytes another client might have written.
+  static int overwrite_entries(int port, const std::string& name) {
+    int n = 0;
+    for (const std::string& key : entry_keys(port, name)) {
+      CHECK(ask_line(port, {"SET", key, "garbage"}) == "+OK\r\n");
       ++n;
     }
     return n;
@@ -501,6 +516,36 @@ TEST_CASE("redis: a database number in the url keeps entries apart", "[networked
   CHECK(three(1) == 4);
   CHECK(zero(1) == 1);
   CHECK(three.stats().errors == 0);
+}
+
+TEST_CASE("redis: an error reply in get_many is one counted error, and the server stays in use",
+          "[networked]") {
+  warnings seen;
+  const int port = twat_cache_test::shared_server_port("redis");
+  const std::string name = unique_name("refused");
+  twat_cache::engines::redis<int, std::string> e(
+      twat_cache::redis_options{.url = use_redis::url(port), .name = name});
+  e.put(2, "two");
+  // Another client made key 2's entry a list: GET answers WRONGTYPE, an error reply.
+  const auto keys = use_redis::entry_keys(port, name);
+  REQUIRE(keys.size() == 1);
+  CHECK(use_redis::ask_line(port, {"DEL", keys.front()}) == ":1\r\n");
+  CHECK(use_redis::ask_line(port, {"RPUSH", keys.front(), "x"}) == ":1\r\n");
+  e.put(1, "one");
+  e.put(3, "three");
+
+  const std::vector<int> asked{1, 2, 3};
+  const auto values = e.get_many(asked);
+  REQUIRE(values.size() == 3);
+  CHECK(values[0] == "one");
+  CHECK_FALSE(values[1].has_value());
+  CHECK(values[2] == "three");  // the replies after the error were read too
+  CHECK(e.stats().errors == 1);
+  REQUIRE(seen.messages.size() == 1);
+  CHECK(seen.messages.front().find("WRONGTYPE") != std::string::npos);
+  // The server answered: not paused, so the next lookup reaches it.
+  CHECK(e.get(3) == "three");
+  CHECK(e.stats().errors == 1);
 }
 #endif
 

@@ -246,12 +246,19 @@ class redis : public twat_cache::detail::networked_engine_base<redis<Key, Value>
         const std::size_t lengths[] = {3, where.size()};
         if (redisAppendCommandArgv(&c, 2, argv, lengths) != REDIS_OK) throw failure(c.errstr);
       }
+      std::string refusal;  // an error reply leaves the connection good: every reply is read
       for (std::size_t i = 0; i < wheres.size(); ++i) {
         void* raw = nullptr;
         if (redisGetReply(&c, &raw) != REDIS_OK) throw failure(c.errstr);
         const reply_ptr reply(static_cast<redisReply*>(raw));
+        if (reply->type == REDIS_REPLY_ERROR) {
+          if (refusal.empty())
+            refusal = "the server answered " + std::string(detail_redis::text_of(*reply));
+          continue;
+        }
         values[i] = from_reply(*reply, key_bytes[i], true);
       }
+      if (!refusal.empty()) throw detail_redis::refused(refusal);  // one counted error, no pause
     });
     for (const auto& v : values)
       counters_.add(v ? counters_.hits : counters_.misses);
