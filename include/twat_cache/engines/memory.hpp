@@ -110,9 +110,7 @@ class basic_memory {
         capacity_(options.maxsize ? static_cast<std::uint32_t>(*options.maxsize) : 0),
         ttl_ns_(options.ttl ? options.ttl->count() : 0),
         map_(make_map(&map_allocations_)),
-        rr_(reinterpret_cast<std::uintptr_t>(this) ^
-            static_cast<std::uint64_t>(
-                std::chrono::steady_clock::now().time_since_epoch().count())) {
+        rr_(detail::rr_seed_for(this)) {
     detail::validate(options_);
     access_ = access_for(options_.policy);
     if (options_.advisor) {

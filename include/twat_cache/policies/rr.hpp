@@ -1,11 +1,29 @@
 #pragma once
 /// Random replacement: evicts an entry chosen uniformly at random.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <twat_cache/detail/index_list.hpp>
 #include <vector>
 
 TWAT_CACHE_BEGIN_NAMESPACE
+namespace detail {
+
+/// Nonzero: the seed of every rr policy made from now on, in place of one drawn per cache. For
+/// tests and fuzzing, whose runs must replay (a fuzz input seeds it from its bytes); not API.
+inline std::atomic<std::uint64_t> rr_seed_override{0};
+
+/// The seed of the rr policy of the cache at `owner`: the override, else the cache's address and
+/// the time, so that caches made alike still draw differently.
+[[nodiscard]] inline std::uint64_t rr_seed_for(const void* owner) noexcept {
+  if (const std::uint64_t fixed = rr_seed_override.load(std::memory_order_relaxed)) return fixed;
+  return reinterpret_cast<std::uintptr_t>(owner) ^
+         static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+}  // namespace detail
+
 namespace policies {
 
 class rr {
