@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds and tests twat_cache in every configuration, each in build/ci-<name>:
-#   gcc        g++, every optional dependency, -Werror: tests, examples, the programs the docs show,
-#              benchmarks (smoke), consumer and compile-failure tests, every header compiled alone
-#   clang      clang++, every optional dependency: tests, examples, consumer and compile-failure
-#              tests, and the libFuzzer targets (tests/fuzz), each fuzzing for a bounded time
+#   gcc        g++, every optional dependency, -Werror: tests, examples, benchmarks (smoke), consumer
+#              and compile-failure tests, every header compiled alone
+#   clang      clang++, every optional dependency: tests, examples, the programs the docs show,
+#              consumer and compile-failure tests, and the libFuzzer targets (tests/fuzz), each
+#              fuzzing for a bounded time
 #   bare       g++, every TWAT_CACHE_WITH_* OFF (each fallback): tests, examples, consumer and
 #              compile-failure tests
 #   no-<a>-<b> clang++, TWAT_CACHE_WITH_<A> and _<B> OFF, every other optional dependency ON (the
