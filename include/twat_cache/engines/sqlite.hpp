@@ -171,22 +171,51 @@ class use {
   sqlite3_stmt* stmt_;
 };
 
-/// Opens the database file, creating it 0600 (whatever the umask), refusing a symlink in its place
-/// and anything but a regular file; with `make_private`, sets an existing file's mode to 0600.
-inline void open_database_file(const std::filesystem::path& path, bool make_private) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    throw engine_unavailable(
-        "cannot open " + path.string() + ": " + twat_cache::detail::errno_text(errno) +
-        (errno == ELOOP ? " (it is a symbolic link: refusing to follow it)" : ""));
-  }
+// This process never opens and closes the database file itself once it may exist: closing any
+// descriptor of a file drops every POSIX lock the process holds on it, SQLite's included (in WAL
+// mode a connection holds one for its whole life), and other processes then write past them.
+
+/// The database file's status without following a symlink; throws unless it is a regular file.
+inline struct stat regular_file_status(const std::filesystem::path& path) {
   struct stat st {};
-  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  const bool private_mode =
-      regular && (!make_private || (st.st_mode & 077) == 0 || ::fchmod(fd, 0600) == 0);
-  ::close(fd);
-  if (!regular) throw engine_unavailable(path.string() + " is not a regular file");
-  if (!private_mode) throw engine_unavailable("cannot set mode 0600 on " + path.string());
+  if (::lstat(path.c_str(), &st) != 0) {
+    throw engine_unavailable("cannot open " + path.string() + ": " +
+                             twat_cache::detail::errno_text(errno));
+  }
+  if (S_ISLNK(st.st_mode)) {
+    throw engine_unavailable("cannot open " + path.string() +
+                             ": it is a symbolic link (refusing to follow it)");
+  }
+  if (!S_ISREG(st.st_mode)) throw engine_unavailable(path.string() + " is not a regular file");
+  return st;
+}
+
+/// Creates the database file 0600 (whatever the umask) when there is none; an existing one is
+/// only looked at (it may be another program's, or in use by this process's connections).
+inline void create_database_file(const std::filesystem::path& path) {
+  // Serialised so that no connection of this process opens a file this thread has just made
+  // before the descriptor that made it is closed.
+  static std::mutex creating;
+  const std::lock_guard lock(creating);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);  // a new, empty file: no connection has it yet
+    return;
+  }
+  if (errno != EEXIST) {
+    throw engine_unavailable("cannot open " + path.string() + ": " +
+                             twat_cache::detail::errno_text(errno));
+  }
+  static_cast<void>(regular_file_status(path));
+}
+
+/// Sets a cache database's mode to 0600 if others may read it, by path (no descriptor: see above).
+inline void make_private(const std::filesystem::path& path) {
+  const struct stat st = regular_file_status(path);
+  if ((st.st_mode & 077) != 0 && ::chmod(path.c_str(), 0600) != 0) {
+    throw engine_unavailable("cannot set mode 0600 on " + path.string() + ": " +
+                             twat_cache::detail::errno_text(errno));
+  }
 }
 
 /// One connection with its statements. Used by one thread at a time (the pool sees to it).
@@ -212,7 +241,7 @@ struct connection {
         // mode and journal. SQLite gives its -wal and -shm files the database's mode, so 0600
         // comes before WAL.
         check_ours();
-        open_database_file(path, /*make_private=*/true);
+        make_private(path);
       }
       // Switching a new database to WAL takes a lock that SQLite's busy handler does not wait
       // for, so processes opening one database at once retry it (and the schema) themselves.
@@ -369,7 +398,7 @@ class sqlite : public twat_cache::detail::persistent_reads<sqlite<Key, Value>, V
         keys_(config_.name) {
     const auto folder = twat_cache::detail::open_cache_folder(config_.folder_name);
     path_ = folder / detail_sqlite::database_file;
-    detail_sqlite::open_database_file(path_, /*make_private=*/false);
+    detail_sqlite::create_database_file(path_);
     auto first = std::make_unique<connection>(path_, config_.durable, /*create_schema=*/true);
     if (config_.maxsize || config_.max_bytes || config_.ttl) track_name(*first);
     idle_.push_back(std::move(first));
