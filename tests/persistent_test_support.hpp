@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <twat_cache/cache.hpp>
 #include <vector>
@@ -54,6 +56,12 @@ struct quiet_logger {
 /// The memory engine's name, which a fallback reports.
 inline std::string_view memory_backend() {
   return TWAT_CACHE_WITH_BOOST ? "boost_unordered" : "std_unordered";
+}
+
+/// A file's bytes (empty if it cannot be read).
+inline std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 /// Mode bits of a path (not following a final symlink).

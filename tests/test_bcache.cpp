@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <twat_cache/cache.hpp>
 #include <vector>
@@ -124,11 +123,7 @@ TEST_CASE("bcache: a file that is not a database, or of another schema, is left 
   // As another program leaves its file: readable by others, in SQLite's default journal.
   fs::permissions(db, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
                           fs::perms::others_read);
-  const auto read_all = [&db] {
-    std::ifstream in(db, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  };
-  const std::string before = read_all();
+  const std::string before = test_support::read_all(db);
   const auto mode_before = fs::status(db).permissions();
   int calls = 0;
   auto f = twat_cache::bcache(
@@ -141,7 +136,8 @@ TEST_CASE("bcache: a file that is not a database, or of another schema, is left 
   CHECK(f(1) == 2);
   CHECK(f(1) == 2);
   CHECK(calls == 1);
-  CHECK(read_all() == before);  // its journal mode too (a switch to WAL rewrites the header)
+  CHECK(test_support::read_all(db) ==
+        before);  // its journal mode too (a switch to WAL rewrites the header)
   CHECK(fs::status(db).permissions() == mode_before);
   CHECK(!fs::exists(dir / "cache.sqlite3-wal"));
 }

@@ -28,11 +28,6 @@ std::vector<fs::path> entry_files(const fs::path& dir) {
   return out;
 }
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 void write_all(const fs::path& p, const std::string& bytes) {
   std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
 }
@@ -51,7 +46,7 @@ TEST_CASE("fcache writes one file per entry, named by hash only, under folder/na
   REQUIRE(files.size() == 2);
   for (const auto& p : files) {
     CHECK(p.filename().string().size() == 32 + 4);  // 128-bit hash in hex, ".twc"
-    CHECK(read_all(p).substr(0, 4) == "TWCF");
+    CHECK(test_support::read_all(p).substr(0, 4) == "TWCF");
   }
   CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 2);  // no temps
 }
@@ -70,7 +65,7 @@ TEST_CASE("fcache: altered, truncated and foreign files are counted misses, neve
   const auto expected = std::vector<std::int32_t>(100, 100);
   CHECK(f(100) == expected);
   const fs::path file = entry_files(dir).at(0);
-  const std::string good = read_all(file);
+  const std::string good = test_support::read_all(file);
 
   SECTION("a flipped bit in the value") {
     std::string bad = good;
@@ -119,10 +114,10 @@ TEST_CASE("fcache: an entry file replaced by a symlink is not followed, to read 
   fs::remove(entry);
   fs::create_symlink(outside, entry);
   CHECK(f(21) == 42);  // a miss: the link is not read
-  CHECK(read_all(outside) == "precious");
+  CHECK(test_support::read_all(outside) == "precious");
   CHECK(fs::is_regular_file(fs::symlink_status(entry)));  // the write replaced the link itself
   f.clear();
-  CHECK(read_all(outside) == "precious");
+  CHECK(test_support::read_all(outside) == "precious");
 }
 
 TEST_CASE("fcache: a symlink planted as the name's folder is refused, and nothing written out") {
@@ -231,7 +226,7 @@ TEST_CASE("fcache: damage anywhere in a large array is a counted miss") {
   const int n = 100'000;  // 800 KB: mapped, and 13 chunks
   const auto expected = f(n);
   const fs::path file = entry_files(twat_cache::get_cache_path(folder) / "big").at(0);
-  const std::string good = read_all(file);
+  const std::string good = test_support::read_all(file);
   const std::size_t value_start = good.size() - n * sizeof(std::uint64_t) - 3;  // varint: 3 bytes
   std::size_t offset = 0;
   SECTION("the count") {
