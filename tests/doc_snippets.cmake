@@ -5,8 +5,7 @@
 #                                prose between, such as "Output:"), each non-empty line of that
 #                                block must appear, as it is, in the program's output. A block
 #                                without `int main` that is followed by its output is run the same
-#                                way, as the body of a main() after <cstdio>, <stdexcept>, <string>
-#                                and <twat_cache/cache.hpp>
+#                                way, as the body of a main() after tests/doc_prelude.hpp (below)
 #   compile_fail.doc.<page>.<line>  a block after `<!-- compile-fail: <message> -->` must fail to
 #                                compile with <message> in the compiler's output
 #   doc.<page>.<line>            a block after `<!-- check: verbatim <path> -->` must be in the
@@ -14,7 +13,14 @@
 # A program's block may follow one of these lines:
 #   <!-- check: compile-only (why) -->   built, not run (it needs a server, or arguments)
 #   <!-- check: output-varies (why) -->  run, its output not compared (it draws at random)
-# Other blocks (excerpts, `<!-- check: namespace-scope -->` declarations) are not checked.
+#   doc_fragments_<page>         every other block (statements whose output is not shown) is
+#                                compiled, not run, as the body of a function (a coroutine
+#                                returning twat_cache::task<void> when it awaits) in one file per
+#                                page, after tests/doc_prelude.hpp (the library, chrono's literals,
+#                                stand-ins for the functions the pages memoize); `#line` points its
+#                                errors at the page. A block that cannot compile so (a synopsis,
+#                                the continuation of an earlier block) is marked
+#                                `<!-- check: excerpt (why) -->` and is not checked.
 # The line in a name is the line of the block's opening fence.
 
 include_guard(GLOBAL)
@@ -57,6 +63,7 @@ function(twat_cache_add_doc_snippets)
   string(LENGTH "${_fence_open}" _fence_open_length)
   foreach(_page IN LISTS _pages)
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_page}")
+    set(_fragments "")  # the page's fragments, as function definitions
     get_filename_component(_page_name "${_page}" NAME_WE)
     string(REPLACE "-" "_" _page_id "${_page_name}")
     # The text is only ever handled as one quoted string (FIND, SUBSTRING, REGEX MATCH), never as a
@@ -126,15 +133,27 @@ function(twat_cache_add_doc_snippets)
       endif()
       if(NOT _code MATCHES "(^|\n)int main")
         if(_output STREQUAL "")
-          continue()  # an excerpt
+          if(NOT (_kind STREQUAL "check" AND _argument MATCHES "^excerpt"))
+            set(_function "void fragment_${_fence_line}()")
+            if(_code MATCHES "co_await|co_return")
+              set(_function "twat_cache::task<void> fragment_${_fence_line}()")
+            endif()
+            math(EXPR _code_line "${_fence_line} + 1")
+            string(APPEND _fragments
+                   "[[maybe_unused]] static ${_function} {\n#line ${_code_line} \"${_page}\"\n"
+                   "${_code}}\n\n")
+          endif()
+          continue()
         endif()
         # Statements whose output is shown: run in a main() of their own.
-        set(_code "#include <cstdio>\n#include <stdexcept>\n#include <string>\n#include <twat_cache/cache.hpp>\n\nint main() {\n${_code}}\n")
+        math(EXPR _code_line "${_fence_line} + 1")
+        set(_code "#include \"doc_prelude.hpp\"\n\nint main() {\n#line ${_code_line} \"${_page}\"\n${_code}}\n")
       endif()
       _twat_cache_write_if_changed("${_source}" "${_code}")
       set(_target doc_${_name})
       add_executable(${_target} "${_source}")
       twat_cache_add_dev_target(${_target})
+      target_include_directories(${_target} PRIVATE "${CMAKE_CURRENT_FUNCTION_LIST_DIR}")
       target_link_libraries(${_target} PRIVATE Threads::Threads twat_cache_doc_flags)
       if(TWAT_CACHE_TEST_PCH)
         target_precompile_headers(${_target} REUSE_FROM twat_cache_doc_pch)
@@ -160,5 +179,21 @@ function(twat_cache_add_doc_snippets)
         LABELS doc
         TIMEOUT 120)
     endwhile()
+    if(NOT _fragments STREQUAL "")
+      set(_source "${_work}/${_page_id}_fragments.cpp")
+      _twat_cache_write_if_changed("${_source}"
+        "// The code fragments of ${_page_name}.md (tests/doc_snippets.cmake), compiled, not run.\n#include \"doc_prelude.hpp\"\n\n${_fragments}")
+      set(_target doc_fragments_${_page_id})
+      add_library(${_target} OBJECT "${_source}")
+      twat_cache_add_dev_target(${_target})
+      target_include_directories(${_target} PRIVATE "${CMAKE_CURRENT_FUNCTION_LIST_DIR}")
+      target_link_libraries(${_target} PRIVATE Threads::Threads twat_cache_doc_flags)
+      # A fragment shows a call or an option, not a whole program: what it makes may go unused.
+      target_compile_options(${_target} PRIVATE
+        $<$<NOT:$<CXX_COMPILER_ID:MSVC>>:-Wno-unused-variable;-Wno-unused-but-set-variable>)
+      if(TWAT_CACHE_TEST_PCH)
+        target_precompile_headers(${_target} REUSE_FROM twat_cache_doc_pch)
+      endif()
+    endif()
   endforeach()
 endfunction()
