@@ -10,9 +10,6 @@
 #                                compile with <message> in the compiler's output
 #   doc.<page>.<line>            a block after `<!-- check: verbatim <path> -->` must be in the
 #                                file <path> of the source tree as it is (doc_verbatim.cmake)
-# A program's block may follow one of these lines:
-#   <!-- check: compile-only (why) -->   built, not run (it needs a server, or arguments)
-#   <!-- check: output-varies (why) -->  run, its output not compared (it draws at random)
 #   doc_fragments_<page>         every other block (statements whose output is not shown) is
 #                                compiled, not run, as the body of a function (a coroutine
 #                                returning twat_cache::task<void> when it awaits) in one file per
@@ -21,6 +18,9 @@
 #                                errors at the page. A block that cannot compile so (a synopsis,
 #                                the continuation of an earlier block) is marked
 #                                `<!-- check: excerpt (why) -->` and is not checked.
+# A program's block may follow one of these lines:
+#   <!-- check: compile-only (why) -->   built, not run (it needs a server, or arguments)
+#   <!-- check: output-varies (why) -->  run, its output not compared (it draws at random)
 # The line in a name is the line of the block's opening fence.
 
 include_guard(GLOBAL)
@@ -40,6 +40,16 @@ endfunction()
 function(_twat_cache_regex_escape out text)
   string(REGEX REPLACE "([][.*+?^$()|\\\\])" "\\\\\\1" _escaped "${text}")
   set(${out} "${_escaped}" PARENT_SCOPE)
+endfunction()
+
+# What every target built from the docs' code shares: the library, the prelude, the flags, the PCH.
+function(_twat_cache_doc_target target)
+  twat_cache_add_dev_target(${target})
+  target_include_directories(${target} PRIVATE "${CMAKE_CURRENT_FUNCTION_LIST_DIR}")
+  target_link_libraries(${target} PRIVATE Threads::Threads twat_cache_doc_flags)
+  if(TWAT_CACHE_TEST_PCH)
+    target_precompile_headers(${target} REUSE_FROM twat_cache_doc_pch)
+  endif()
 endfunction()
 
 function(twat_cache_add_doc_snippets)
@@ -132,13 +142,13 @@ function(twat_cache_add_doc_snippets)
         string(SUBSTRING "${_output}" 0 ${_output_end} _output)
       endif()
       if(NOT _code MATCHES "(^|\n)int main")
+        math(EXPR _code_line "${_fence_line} + 1")
         if(_output STREQUAL "")
           if(NOT (_kind STREQUAL "check" AND _argument MATCHES "^excerpt"))
             set(_function "void fragment_${_fence_line}()")
             if(_code MATCHES "co_await|co_return")
               set(_function "twat_cache::task<void> fragment_${_fence_line}()")
             endif()
-            math(EXPR _code_line "${_fence_line} + 1")
             string(APPEND _fragments
                    "[[maybe_unused]] static ${_function} {\n#line ${_code_line} \"${_page}\"\n"
                    "${_code}}\n\n")
@@ -146,18 +156,12 @@ function(twat_cache_add_doc_snippets)
           continue()
         endif()
         # Statements whose output is shown: run in a main() of their own.
-        math(EXPR _code_line "${_fence_line} + 1")
         set(_code "#include \"doc_prelude.hpp\"\n\nint main() {\n#line ${_code_line} \"${_page}\"\n${_code}}\n")
       endif()
       _twat_cache_write_if_changed("${_source}" "${_code}")
       set(_target doc_${_name})
       add_executable(${_target} "${_source}")
-      twat_cache_add_dev_target(${_target})
-      target_include_directories(${_target} PRIVATE "${CMAKE_CURRENT_FUNCTION_LIST_DIR}")
-      target_link_libraries(${_target} PRIVATE Threads::Threads twat_cache_doc_flags)
-      if(TWAT_CACHE_TEST_PCH)
-        target_precompile_headers(${_target} REUSE_FROM twat_cache_doc_pch)
-      endif()
+      _twat_cache_doc_target(${_target})
       set_target_properties(${_target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${_work}")
       if(_kind STREQUAL "check" AND _argument MATCHES "^compile-only")
         continue()
@@ -185,15 +189,10 @@ function(twat_cache_add_doc_snippets)
         "// The code fragments of ${_page_name}.md (tests/doc_snippets.cmake), compiled, not run.\n#include \"doc_prelude.hpp\"\n\n${_fragments}")
       set(_target doc_fragments_${_page_id})
       add_library(${_target} OBJECT "${_source}")
-      twat_cache_add_dev_target(${_target})
-      target_include_directories(${_target} PRIVATE "${CMAKE_CURRENT_FUNCTION_LIST_DIR}")
-      target_link_libraries(${_target} PRIVATE Threads::Threads twat_cache_doc_flags)
+      _twat_cache_doc_target(${_target})
       # A fragment shows a call or an option, not a whole program: what it makes may go unused.
       target_compile_options(${_target} PRIVATE
         $<$<NOT:$<CXX_COMPILER_ID:MSVC>>:-Wno-unused-variable;-Wno-unused-but-set-variable>)
-      if(TWAT_CACHE_TEST_PCH)
-        target_precompile_headers(${_target} REUSE_FROM twat_cache_doc_pch)
-      endif()
     endif()
   endforeach()
 endfunction()
