@@ -347,7 +347,7 @@ TEST_CASE("once several threads use a cache, stores wait in batches and are neve
   CHECK(g.stats().evictions > 0);
 }
 
-TEST_CASE("a batch stores a thread's values in the order it computed them") {
+TEST_CASE("a batch stores a thread's values in the order it computed them", "[batch_order]") {
   // Once a second thread has used a cache, its stores wait in batches (two per thread at maxsize
   // 256). A batch must leave the cache as the thread's stores one by one would have: the same
   // keys evicted, and a value just computed never pushed out by one computed before it (rr
@@ -381,7 +381,8 @@ TEST_CASE("a batch stores a thread's values in the order it computed them") {
   if (p != twat_cache::policy::rr) CHECK(compared >= 5'000);
 }
 
-TEST_CASE("the advisor does not change what a cache keeps, with batched stores too") {
+TEST_CASE("the advisor does not change what a cache keeps, with batched stores too",
+          "[advisor_batches]") {
   // Runs of 128 keys over 640, each run starting where an earlier one may have passed: some
   // keys come back while still cached (read again: s3fifo moves them to its main queue), some
   // after their eviction (s3fifo's ghost), some never. Once a second thread has used a cache,
