@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "log_capture.hpp"
 #include "persistent_test_support.hpp"
 
 #if !defined(TWAT_CACHE_TEST_DEPENDENCIES) || !defined(TWAT_CACHE_TEST_EXPECT_BOOST)
@@ -39,6 +40,7 @@
 #endif
 
 namespace fs = std::filesystem;
+using test_support::warnings;
 
 namespace {
 
@@ -88,25 +90,13 @@ std::vector<std::pair<std::string, bool>> cmake_dependencies() {
 }
 
 /// The memory engine this build should have.
-constexpr std::string_view memory_backend = expect_boost ? "boost_unordered" : "std_unordered";
-
-/// Collects the causes of twat_cache's warnings while it lives.
-struct warnings {
-  std::vector<std::string> causes;
-  warnings() {
-    twat_cache::set_logger([this](twat_cache::log_level, std::string_view cause, std::string_view) {
-      causes.emplace_back(cause);
-    });
-  }
-  warnings(const warnings&) = delete;
-  warnings& operator=(const warnings&) = delete;
-  ~warnings() { twat_cache::set_logger({}); }
-};
+constexpr std::string_view expected_memory_backend =
+    expect_boost ? "boost_unordered" : "std_unordered";
 
 /// The factories, as types: make(f, folder, name), decorate(f, folder, name), the engine the build
 /// implies, and whether that engine keeps entries past the cache (primary: the engine tried first).
 struct via_mcache {
-  static constexpr std::string_view engine = memory_backend;
+  static constexpr std::string_view engine = expected_memory_backend;
   static constexpr bool persists = false;
   template <class F>
   static auto make(F&& f, const std::string&, const std::string& name) {
@@ -120,7 +110,7 @@ struct via_mcache {
 
 struct via_bcache {
   static constexpr std::string_view primary = "sqlite";
-  static constexpr std::string_view engine = expect_sqlite ? "sqlite" : memory_backend;
+  static constexpr std::string_view engine = expect_sqlite ? "sqlite" : expected_memory_backend;
   static constexpr bool persists = expect_sqlite;
   template <class F>
   static auto make(F&& f, const std::string& folder, const std::string& name) {
@@ -218,7 +208,7 @@ TEST_CASE("each factory runs on the engine the build implies, falling back with 
   auto b1 = twat_cache::bcache([](int x) { return x; }, {.folder_name = folder, .name = "b1"});
   auto b2 = twat_cache::bcache([](int x) { return x; }, {.folder_name = folder, .name = "b2"});
   auto f = twat_cache::fcache([](int x) { return x; }, {.folder_name = folder, .name = "f"});
-  CHECK(m.backend() == memory_backend);
+  CHECK(m.backend() == expected_memory_backend);
   CHECK(b1.backend() == via_bcache::engine);
   CHECK(b2.backend() == via_bcache::engine);
   CHECK(f.backend() == "files");
@@ -237,7 +227,7 @@ TEST_CASE("each factory runs on the engine the build implies, falling back with 
 TEST_CASE("ucache takes the engine the build implies, and each engine it has by name") {
   warnings seen;
   const auto folder = test_support::fresh_folder("ucache");
-  CHECK(twat_cache::ucache([](int x) { return x; }).backend() == memory_backend);
+  CHECK(twat_cache::ucache([](int x) { return x; }).backend() == expected_memory_backend);
   CHECK(twat_cache::ucache([](int x) { return x; }, {.folder_name = folder, .name = "best"})
             .backend() == (expect_sqlite ? "sqlite" : "files"));
   for (const std::string_view engine : twat_cache::available_backends()) {
@@ -279,7 +269,7 @@ TEST_CASE("ucache takes the engine the build implies, and each engine it has by 
     // Entries meant for a server are not written to this machine's disk instead: memory.
     auto f = twat_cache::ucache([](int x) { return x; },
                                 {.name = "missing", .url = std::string(networked) + "://h"});
-    CHECK(f.backend() == memory_backend);
+    CHECK(f.backend() == expected_memory_backend);
   }
   std::vector<std::string> causes;
   if (!expect_hiredis) causes.emplace_back("fallback.redis");
@@ -305,7 +295,7 @@ TEMPLATE_TEST_CASE("a folder that cannot be made: this build's memory engine, wi
         return x * 3;
       },
       folder, "blocked");
-  CHECK(f.backend() == memory_backend);
+  CHECK(f.backend() == expected_memory_backend);
   CHECK(f(2) == 6);
   CHECK(f(2) == 6);
   CHECK(calls == 1);
@@ -318,7 +308,7 @@ TEMPLATE_TEST_CASE("a folder that cannot be made: this build's memory engine, wi
 
 TEST_CASE("mcache's memory engine: Boost's flat map when built, else std::unordered_map") {
   using engine = decltype(twat_cache::mcache([](int x) { return x; }))::engine_type;
-  CHECK(engine::name() == memory_backend);
+  CHECK(engine::name() == expected_memory_backend);
   // The std index is always there, whatever the build has.
   using std_engine =
       twat_cache::engines::basic_memory<int, int, twat_cache::engines::index_kind::std_unordered>;

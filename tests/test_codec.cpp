@@ -28,13 +28,13 @@ namespace {
 
 enum class color : std::uint8_t { red = 1, green = 2 };
 
-struct point {
+struct fielded_point {
   double x = 0;
   double y = 0;
   std::string label;
-  bool operator==(const point&) const = default;
+  bool operator==(const fielded_point&) const = default;
 };
-auto twat_cache_fields(point& p) {
+auto twat_cache_fields(fielded_point& p) {
   return std::tie(p.x, p.y, p.label);
 }
 
@@ -164,8 +164,8 @@ TEST_CASE("strings and containers round-trip, nested to any depth") {
 }
 
 TEST_CASE("user types: twat_cache_fields and a codec specialization") {
-  check_round_trip(point{1.5, -2, "here"});
-  check_round_trip(std::vector<point>{{1, 2, "a"}, {3, 4, "b"}});
+  check_round_trip(fielded_point{1.5, -2, "here"});
+  check_round_trip(std::vector<fielded_point>{{1, 2, "a"}, {3, 4, "b"}});
   check_round_trip(money{1999});
   // The user's decode refuses what it never writes.
   CHECK_FALSE(twat_cache::decode<money>(twat_cache::encode(std::int64_t{-5})).has_value());
@@ -191,7 +191,7 @@ TEST_CASE("type tags tell apart types whose bytes could be confused") {
   CHECK(twat_cache::type_tag<std::vector<int>>() != twat_cache::type_tag<std::set<int>>());
   CHECK(twat_cache::type_tag<std::pair<int, int>>() ==
         twat_cache::type_tag<std::tuple<int, int>>());
-  CHECK(twat_cache::type_tag<point>() == "Ft(f8f8s" + std::string("c") + ")");
+  CHECK(twat_cache::type_tag<fielded_point>() == "Ft(f8f8s" + std::string("c") + ")");
   CHECK(twat_cache::type_tag<money>() == "U(money/v1)");
   CHECK(twat_cache::type_tag<std::chrono::seconds>() !=
         twat_cache::type_tag<std::chrono::milliseconds>());

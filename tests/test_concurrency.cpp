@@ -39,7 +39,7 @@ void run_threads(int n, F body) {
 
 /// The two single-flight implementations: the memory engine's own (on its writer mutex) and the
 /// wrapper's generic gate, which every engine without one gets (std_lru here).
-struct via_mcache {
+struct via_memory_engine {
   template <class F>
   static auto make(F f) {
     return twat_cache::mcache(std::move(f));
@@ -55,7 +55,7 @@ struct via_generic_gate {
 }  // namespace
 
 TEMPLATE_TEST_CASE("single flight: 8 concurrent callers of one key run the function once", "",
-                   via_mcache, via_generic_gate) {
+                   via_memory_engine, via_generic_gate) {
   std::atomic<int> calls{0};
   auto f = TestType::make([&calls](int x) {
     calls.fetch_add(1);
@@ -71,7 +71,7 @@ TEMPLATE_TEST_CASE("single flight: 8 concurrent callers of one key run the funct
 }
 
 TEMPLATE_TEST_CASE("single flight: the leader's exception reaches every waiter and is not cached",
-                   "", via_mcache, via_generic_gate) {
+                   "", via_memory_engine, via_generic_gate) {
   std::atomic<int> calls{0};
   // The leader throws once all 8 callers have missed (a bounded wait), and a little after, for
   // the last to reach the flight: a fixed sleep from the start would fail whenever the scheduler
@@ -114,7 +114,7 @@ TEST_CASE("single flight off: concurrent callers each compute") {
 }
 
 TEMPLATE_TEST_CASE("single flight: a re-entrant call of the same key does not wait on itself", "",
-                   via_mcache, via_generic_gate) {
+                   via_memory_engine, via_generic_gate) {
   auto f = TestType::make([](auto& self, int n) -> int {
     thread_local int depth = 0;
     if (depth > 0) return n + 100;
@@ -127,7 +127,7 @@ TEMPLATE_TEST_CASE("single flight: a re-entrant call of the same key does not wa
   CHECK(f(1) == 101);
 }
 
-TEMPLATE_TEST_CASE("single flight: different keys compute in parallel", "", via_mcache,
+TEMPLATE_TEST_CASE("single flight: different keys compute in parallel", "", via_memory_engine,
                    via_generic_gate) {
   std::atomic<int> running{0};
   std::atomic<int> most{0};
@@ -145,7 +145,7 @@ TEMPLATE_TEST_CASE("single flight: different keys compute in parallel", "", via_
 }
 
 TEMPLATE_TEST_CASE("single flight: threads racing over many keys compute each key once", "",
-                   via_mcache, via_generic_gate) {
+                   via_memory_engine, via_generic_gate) {
   constexpr int keys = 3000;  // far more keys than flight stripes: lists of several flights
   std::vector<std::atomic<int>> calls(keys);
   auto f = TestType::make([&calls](int x) {
@@ -488,17 +488,17 @@ namespace {
 /// A value whose move throws while `poisoned_moves` is set and the value is marked: a store that
 /// fails after the value was computed (the map moves the value into its entry).
 std::atomic<bool> poisoned_moves{false};
-struct fragile {
+struct move_refusing {
   int n = 0;
   bool marked = false;
-  fragile() = default;
-  fragile(int value, bool mark) : n(value), marked(mark) {}
-  fragile(const fragile&) = default;
-  fragile& operator=(const fragile&) = default;
-  fragile(fragile&& other) : n(other.n), marked(other.marked) {
+  move_refusing() = default;
+  move_refusing(int value, bool mark) : n(value), marked(mark) {}
+  move_refusing(const move_refusing&) = default;
+  move_refusing& operator=(const move_refusing&) = default;
+  move_refusing(move_refusing&& other) : n(other.n), marked(other.marked) {
     if (marked && poisoned_moves.load()) throw std::runtime_error("move of a marked value");
   }
-  fragile& operator=(fragile&& other) {
+  move_refusing& operator=(move_refusing&& other) {
     if (other.marked && poisoned_moves.load()) throw std::runtime_error("move of a marked value");
     n = other.n;
     marked = other.marked;
@@ -512,7 +512,7 @@ TEST_CASE("a pending store that fails when invalidate() applies it is counted, n
   auto f = twat_cache::mcache(
       [&calls](int x) {
         calls.fetch_add(1);
-        return fragile(x, x == 7);
+        return move_refusing(x, x == 7);
       },
       {.maxsize = 10'000});
   run_threads(2, [&](int t) { (void)f(1000 + t); });  // a second thread: stores now batch

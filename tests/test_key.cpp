@@ -10,12 +10,12 @@
 
 namespace {
 
-struct point {
+struct keyed_point {
   int x = 0;
   int y = 0;
-  bool operator==(const point&) const = default;
+  bool operator==(const keyed_point&) const = default;
 };
-auto twat_cache_key(const point& p) {
+auto twat_cache_key(const keyed_point& p) {
   return std::tie(p.x, p.y);
 }
 
@@ -160,16 +160,17 @@ TEST_CASE("std containers and vocabulary types are keys") {
 
 TEST_CASE("user types become keys by ADL twat_cache_key, twat_cache::hash, or std::hash") {
   int calls = 0;
-  auto f = twat_cache::mcache([&calls](const point& p, const tagged& t, const via_std_hash& s) {
-    ++calls;
-    return p.x + p.y + static_cast<int>(t.tag.size()) + s.v;
-  });
+  auto f =
+      twat_cache::mcache([&calls](const keyed_point& p, const tagged& t, const via_std_hash& s) {
+        ++calls;
+        return p.x + p.y + static_cast<int>(t.tag.size()) + s.v;
+      });
   CHECK(f({1, 2}, {"ab"}, {3}) == 8);
   CHECK(f({1, 2}, {"ab"}, {3}) == 8);
   CHECK(calls == 1);
   CHECK(f({2, 1}, {"ab"}, {3}) == 8);
   CHECK(calls == 2);
-  STATIC_REQUIRE(twat_cache::hashable<point>);
+  STATIC_REQUIRE(twat_cache::hashable<keyed_point>);
   STATIC_REQUIRE(twat_cache::hashable<tagged>);
   STATIC_REQUIRE(twat_cache::hashable<via_std_hash>);
   STATIC_REQUIRE_FALSE(twat_cache::hashable<std::mutex>);

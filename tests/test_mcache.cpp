@@ -356,15 +356,15 @@ TEST_CASE("a failing put is counted and logged, and the call still returns") {
 namespace {
 // A value whose copy fails on demand: storing it in the cache copies it, returning it moves it.
 bool fail_copies = false;
-struct fragile {
+struct copy_refusing {
   int v = 0;
-  explicit fragile(int x) : v(x) {}
-  fragile(const fragile& other) : v(other.v) {
+  explicit copy_refusing(int x) : v(x) {}
+  copy_refusing(const copy_refusing& other) : v(other.v) {
     if (fail_copies) throw std::runtime_error("copy refused");
   }
-  fragile(fragile&&) noexcept = default;
-  fragile& operator=(const fragile&) = default;
-  fragile& operator=(fragile&&) noexcept = default;
+  copy_refusing(copy_refusing&&) noexcept = default;
+  copy_refusing& operator=(const copy_refusing&) = default;
+  copy_refusing& operator=(copy_refusing&&) noexcept = default;
 };
 }  // namespace
 
@@ -372,11 +372,11 @@ TEST_CASE("a result that cannot be stored is still returned, counted as an error
   int calls = 0;
   auto f = twat_cache::mcache([&calls](int x) {
     ++calls;
-    return fragile(x * 2);
+    return copy_refusing(x * 2);
   });
   twat_cache::set_logger([](twat_cache::log_level, std::string_view, std::string_view) {});
   fail_copies = true;
-  const fragile first = f(4);
+  const copy_refusing first = f(4);
   fail_copies = false;
   twat_cache::set_logger(nullptr);
   CHECK(first.v == 8);

@@ -16,29 +16,15 @@
 #include <vector>
 
 #include "invalidation_test_support.hpp"
+#include "log_capture.hpp"
 #include "persistent_test_support.hpp"
 #include "server_process.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using test_support::warnings;
 
 namespace {
-
-/// Records the causes twat_cache logs while it lives.
-struct warnings {
-  std::vector<std::string> causes;
-  std::vector<std::string> messages;
-  warnings() {
-    twat_cache::set_logger(
-        [this](twat_cache::log_level, std::string_view cause, std::string_view message) {
-          causes.emplace_back(cause);
-          messages.emplace_back(message);
-        });
-  }
-  warnings(const warnings&) = delete;
-  warnings& operator=(const warnings&) = delete;
-  ~warnings() { twat_cache::set_logger({}); }
-};
 
 [[maybe_unused]] std::string unique_name(std::string_view stem) {
   return test_support::fresh_folder(stem);  // letters, digits and '-': a valid name

@@ -16,12 +16,14 @@
 #include <twat_cache/cache.hpp>
 #include <vector>
 
+#include "log_capture.hpp"
 #include "persistent_test_support.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using test_support::fresh_folder;
 using test_support::memory_backend;
+using test_support::warnings;
 using twat_cache::config_error;
 
 namespace {
@@ -31,22 +33,6 @@ constexpr bool with_boost = TWAT_CACHE_WITH_BOOST != 0;
 
 /// The engine ucache picks for a folder_name in this build.
 constexpr std::string_view persistent_backend = with_sqlite ? "sqlite" : "files";
-
-/// Collects the causes of twat_cache's warnings while it lives.
-struct warnings {
-  std::vector<std::string> causes;
-  std::vector<std::string> messages;
-  warnings() {
-    twat_cache::set_logger(
-        [this](twat_cache::log_level, std::string_view cause, std::string_view message) {
-          causes.emplace_back(cause);
-          messages.emplace_back(message);
-        });
-  }
-  warnings(const warnings&) = delete;
-  warnings& operator=(const warnings&) = delete;
-  ~warnings() { twat_cache::set_logger({}); }
-};
 
 /// A type with a hash but no codec: a key or a result in memory only.
 struct widget {
