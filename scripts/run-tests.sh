@@ -66,7 +66,7 @@ cmake_args_of() {
   case "$1" in
     gcc) echo "-DTWAT_CACHE_WERROR=ON $no_debug_info -DTWAT_CACHE_TEST_CXX_FLAGS=-O1" ;;
     bare) echo "-DTWAT_CACHE_BUILD_BENCHMARKS=OFF $no_debug_info -DTWAT_CACHE_TEST_CXX_FLAGS=-O1" ;;
-    *) echo "" ;; # no-*, asan, tsan: the presets already keep to the tests
+    *) echo "" ;; # no-*, asan, tsan: their presets say what they build
   esac
 }
 
